@@ -1,0 +1,23 @@
+namespace RaftCache.StateMachine;
+
+/// <summary>What applying a committed entry did.</summary>
+public enum ApplyOutcome
+{
+    /// <summary>The command took effect (a retried session command returns its original result, so it reads Applied too).</summary>
+    Applied = 1,
+
+    /// <summary>The entry's index was at or below the applied index; nothing happened and no result is available.</summary>
+    Ignored,
+
+    /// <summary>The command's client session is unknown or expired; the command was not applied.</summary>
+    SessionExpired,
+
+    /// <summary>
+    /// The command's sequence number is below the lowest sequence its client has not seen answered, and its result was
+    /// trimmed: the client claimed to have seen the answer already. Not applied.
+    /// </summary>
+    StaleSequence,
+
+    /// <summary>The committed command breaks the limits (the proposer skipped validation); not applied. See <see cref="ApplyResult.Error"/>.</summary>
+    Rejected,
+}

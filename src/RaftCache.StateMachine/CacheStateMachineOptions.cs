@@ -1,0 +1,113 @@
+namespace RaftCache.StateMachine;
+
+/// <summary>
+/// Limits and bounds of the replicated cache. Every replica of one Raft group must use equal options: the capacity
+/// bound and session limits decide what apply does, so unequal options make replicas diverge.
+/// </summary>
+/// <remarks>
+/// The state machine copies the options when it is constructed; changing this object afterwards has no effect on it.
+/// </remarks>
+public sealed class CacheStateMachineOptions
+{
+    /// <summary>Largest timestamp a command may carry: 9999-12-31T23:59:59.999Z in Unix milliseconds.</summary>
+    /// <remarks>Keeps timestamp + TTL far from <see cref="long.MaxValue"/>, so deadlines never overflow.</remarks>
+    public const long MaxTimestampUnixMs = 253_402_300_799_999;
+
+    /// <summary>Upper limit accepted for <see cref="MaxTtl"/>: 100 years.</summary>
+    public static readonly TimeSpan MaxTtlCeiling = TimeSpan.FromDays(36_525);
+
+    /// <summary>Upper limit accepted for <see cref="MaxValueBytes"/> and <see cref="MaxKeyBytes"/>: 64 MiB.</summary>
+    public const int MaxItemBytesCeiling = 64 * 1024 * 1024;
+
+    /// <summary>Largest key in bytes.</summary>
+    /// <value>Default 1024 (1 KiB). At least 1.</value>
+    public int MaxKeyBytes { get; set; } = 1024;
+
+    /// <summary>
+    /// Largest value in bytes. An encoded Put must fit one Raft message, so keep this plus
+    /// <see cref="MaxKeyBytes"/> plus <see cref="CommandCodec.MaxOverheadBytes"/> below the Raft <c>MaxSizePerMsg</c>
+    /// (1 MiB by default).
+    /// </summary>
+    /// <value>Default 524288 (512 KiB). At least 0 (empty values are allowed).</value>
+    public int MaxValueBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Longest time to live a Put may ask for. A Put without TTL never expires.</summary>
+    /// <value>Default 365 days. Positive, at most <see cref="MaxTtlCeiling"/>.</value>
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Capacity bound on the number of entries; exceeding it evicts entries (see the documentation).</summary>
+    /// <value>Default 10,000,000. At least 1.</value>
+    public int MaxEntries { get; set; } = 10_000_000;
+
+    /// <summary>
+    /// Capacity bound on the sum of key and value lengths of all entries, in bytes.
+    /// </summary>
+    /// <value>Default 1 GiB. At least <see cref="MaxKeyBytes"/> + <see cref="MaxValueBytes"/>, so any valid entry fits.</value>
+    public long MaxTotalBytes { get; set; } = 1L << 30;
+
+    /// <summary>A client session that has sent no command for this long (in log time) expires.</summary>
+    /// <value>Default 1 hour. Positive, whole milliseconds are used.</value>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Largest number of client sessions; registering one more expires the least recently active.</summary>
+    /// <value>Default 10,000. At least 1.</value>
+    public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>
+    /// Largest distance between a command's sequence number and the lowest sequence number its client has not seen
+    /// answered. Bounds the results a session keeps (Raft thesis §6.3).
+    /// </summary>
+    /// <value>Default 1024. At least 1.</value>
+    public int MaxInFlightPerSession { get; set; } = 1024;
+
+    /// <summary>Checks every setting and throws for the first bad one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    public void Validate()
+    {
+        if (MaxKeyBytes < 1 || MaxKeyBytes > MaxItemBytesCeiling)
+        {
+            throw Bad(nameof(MaxKeyBytes), MaxKeyBytes, $"must be between 1 and {MaxItemBytesCeiling}");
+        }
+
+        if (MaxValueBytes < 0 || MaxValueBytes > MaxItemBytesCeiling)
+        {
+            throw Bad(nameof(MaxValueBytes), MaxValueBytes, $"must be between 0 and {MaxItemBytesCeiling}");
+        }
+
+        if (MaxTtl < TimeSpan.FromMilliseconds(1) || MaxTtl > MaxTtlCeiling)
+        {
+            throw Bad(nameof(MaxTtl), MaxTtl, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
+        }
+
+        if (MaxEntries < 1)
+        {
+            throw Bad(nameof(MaxEntries), MaxEntries, "must be at least 1");
+        }
+
+        if (MaxTotalBytes < (long)MaxKeyBytes + MaxValueBytes)
+        {
+            throw Bad(nameof(MaxTotalBytes), MaxTotalBytes,
+                $"must be at least MaxKeyBytes + MaxValueBytes ({(long)MaxKeyBytes + MaxValueBytes}) so that any valid entry fits");
+        }
+
+        if (SessionIdleTimeout < TimeSpan.FromMilliseconds(1) || SessionIdleTimeout > MaxTtlCeiling)
+        {
+            throw Bad(nameof(SessionIdleTimeout), SessionIdleTimeout, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
+        }
+
+        if (MaxSessions < 1)
+        {
+            throw Bad(nameof(MaxSessions), MaxSessions, "must be at least 1");
+        }
+
+        if (MaxInFlightPerSession < 1)
+        {
+            throw Bad(nameof(MaxInFlightPerSession), MaxInFlightPerSession, "must be at least 1");
+        }
+    }
+
+    internal CacheStateMachineOptions Clone() => (CacheStateMachineOptions)MemberwiseClone();
+
+    private static ArgumentOutOfRangeException Bad(string name, object value, string rule) =>
+        new(name, value, $"CacheStateMachineOptions.{name} {rule}; it is {value}.");
+}

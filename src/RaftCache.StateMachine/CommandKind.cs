@@ -1,0 +1,20 @@
+namespace RaftCache.StateMachine;
+
+/// <summary>The kinds of cache command; the numeric values are part of the wire format.</summary>
+public enum CommandKind
+{
+    /// <summary>Stores a value under a key, optionally with a time to live.</summary>
+    Put = 1,
+
+    /// <summary>Removes a key.</summary>
+    Delete = 2,
+
+    /// <summary>Removes every entry (sessions are kept).</summary>
+    Clear = 3,
+
+    /// <summary>Registers a client session; its id is the log index of this command.</summary>
+    RegisterSession = 4,
+
+    /// <summary>Advances log time only, so that entries expire without writes.</summary>
+    Tick = 5,
+}
