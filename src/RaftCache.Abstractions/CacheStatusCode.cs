@@ -1,0 +1,29 @@
+namespace RaftCache;
+
+/// <summary>The outcome of a cache request as it travels between silos and to clients.</summary>
+public enum CacheStatusCode : byte
+{
+    /// <summary>Done.</summary>
+    Ok = 0,
+
+    /// <summary>The request is malformed (empty key, oversized value, bad TTL); nothing was proposed.</summary>
+    InvalidArgument = 1,
+
+    /// <summary>No quorum could be reached before the deadline; nothing was proposed.</summary>
+    Unavailable = 2,
+
+    /// <summary>The command was proposed but its fate is unknown: it may or may not be applied.</summary>
+    OutcomeUnknown = 3,
+
+    /// <summary>Too many requests are pending; nothing was proposed. Retry later.</summary>
+    Overloaded = 4,
+
+    /// <summary>The client session is unknown or expired; the command was not applied.</summary>
+    SessionExpired = 5,
+
+    /// <summary>The replica asked is not the leader; <see cref="CacheReply.LeaderHint"/> may name it. Retried by the façade.</summary>
+    NotLeader = 6,
+
+    /// <summary>The command was not applied (dropped before it was appended, or replaced); safe to retry. Retried by the façade.</summary>
+    NotApplied = 7,
+}

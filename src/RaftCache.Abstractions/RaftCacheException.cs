@@ -1,0 +1,64 @@
+namespace RaftCache;
+
+/// <summary>A cache request that did not succeed; the subtype says what is known about its effect.</summary>
+public abstract class RaftCacheException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    protected RaftCacheException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>The status that caused it.</summary>
+    public abstract CacheStatusCode Status { get; }
+
+    /// <summary>The exception for a failed <paramref name="reply"/>.</summary>
+    public static RaftCacheException From(CacheReply reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        var message = reply.Message ?? reply.Status.ToString();
+        return reply.Status switch
+        {
+            CacheStatusCode.InvalidArgument => new CacheArgumentException(message),
+            CacheStatusCode.Unavailable or CacheStatusCode.NotLeader or CacheStatusCode.NotApplied => new CacheUnavailableException(message),
+            CacheStatusCode.Overloaded => new CacheOverloadedException(message),
+            CacheStatusCode.SessionExpired => new CacheSessionExpiredException(message),
+            _ => new CacheOutcomeUnknownException(message),
+        };
+    }
+}
+
+/// <summary>The request was malformed; nothing was proposed.</summary>
+public sealed class CacheArgumentException(string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status => CacheStatusCode.InvalidArgument;
+}
+
+/// <summary>No quorum was reachable before the deadline; the command was not applied.</summary>
+public sealed class CacheUnavailableException(string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status => CacheStatusCode.Unavailable;
+}
+
+/// <summary>The command may or may not have been applied (for example, the leader failed after appending it).</summary>
+public sealed class CacheOutcomeUnknownException(string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status => CacheStatusCode.OutcomeUnknown;
+}
+
+/// <summary>The cluster has too many requests pending; the command was not proposed.</summary>
+public sealed class CacheOverloadedException(string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status => CacheStatusCode.Overloaded;
+}
+
+/// <summary>The client session is unknown or expired; the command was not applied.</summary>
+public sealed class CacheSessionExpiredException(string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status => CacheStatusCode.SessionExpired;
+}

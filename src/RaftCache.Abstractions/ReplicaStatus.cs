@@ -1,0 +1,51 @@
+namespace RaftCache;
+
+/// <summary>One replica's view of itself, as reported by its silo.</summary>
+[GenerateSerializer, Immutable, Alias("RaftCache.ReplicaStatus")]
+public sealed record ReplicaStatus
+{
+    /// <summary>The silo hosting the replica.</summary>
+    [Id(0)] public string Silo { get; init; } = "";
+
+    /// <summary>The replica's Raft member id (derived from the silo incarnation).</summary>
+    [Id(1)] public ulong MemberId { get; init; }
+
+    /// <summary>Leader, Follower, Candidate, PreCandidate, Learner, or Joining (not yet in a group).</summary>
+    [Id(2)] public string Role { get; init; } = "";
+
+    /// <summary>The current term.</summary>
+    [Id(3)] public ulong Term { get; init; }
+
+    /// <summary>The leader's member id as this replica knows it, or 0.</summary>
+    [Id(4)] public ulong LeaderId { get; init; }
+
+    /// <summary>The highest log index known committed.</summary>
+    [Id(5)] public ulong Commit { get; init; }
+
+    /// <summary>The highest log index applied to the cache.</summary>
+    [Id(6)] public ulong Applied { get; init; }
+
+    /// <summary>The last index in the replica's log.</summary>
+    [Id(7)] public ulong LastIndex { get; init; }
+
+    /// <summary>The Raft group this replica belongs to, or empty if it has not joined one.</summary>
+    [Id(8)] public Guid GroupId { get; init; }
+
+    /// <summary>Voter member ids of the configuration in force (both halves while joint).</summary>
+    [Id(9)] public ulong[] Voters { get; init; } = [];
+
+    /// <summary>Learner member ids of the configuration in force.</summary>
+    [Id(10)] public ulong[] Learners { get; init; } = [];
+
+    /// <summary>False if the replica stopped applying (an undecodable committed entry) or lost its quorum.</summary>
+    [Id(11)] public bool Healthy { get; init; }
+
+    /// <summary>Why the replica is unhealthy, or other notes.</summary>
+    [Id(12)] public string? Message { get; init; }
+
+    /// <summary>Number of live cache entries.</summary>
+    [Id(13)] public long EntryCount { get; init; }
+
+    /// <summary>A digest of the replica's cache state; equal on replicas that applied the same log.</summary>
+    [Id(14)] public ulong StateDigest { get; init; }
+}

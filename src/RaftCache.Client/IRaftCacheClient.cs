@@ -1,0 +1,38 @@
+namespace RaftCache.Client;
+
+/// <summary>
+/// The replicated cache, as an application uses it. Writes are linearizable and applied exactly once (a client
+/// session deduplicates retries); reads are linearizable unless a weaker <see cref="ReadConsistency"/> is asked for.
+/// </summary>
+/// <remarks>
+/// Every method throws a <see cref="RaftCacheException"/> subtype on failure: <see cref="CacheArgumentException"/>
+/// (bad input, nothing proposed), <see cref="CacheUnavailableException"/> (no quorum in time, nothing applied),
+/// <see cref="CacheOutcomeUnknownException"/> (may or may not be applied), <see cref="CacheOverloadedException"/>,
+/// <see cref="CacheSessionExpiredException"/>.
+/// </remarks>
+public interface IRaftCacheClient
+{
+    /// <summary>The value stored under <paramref name="key"/>, or null if there is none (or it expired).</summary>
+    Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable);
+
+    /// <summary>The UTF-8 string stored under the UTF-8 <paramref name="key"/>, or null.</summary>
+    Task<string?> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, expiring after <paramref name="ttl"/> if given.</summary>
+    Task PutAsync(byte[] key, byte[] value, TimeSpan? ttl = null);
+
+    /// <summary>Stores a UTF-8 string under a UTF-8 key.</summary>
+    Task PutAsync(string key, string value, TimeSpan? ttl = null);
+
+    /// <summary>Removes <paramref name="key"/>; true if it held a live value.</summary>
+    Task<bool> DeleteAsync(byte[] key);
+
+    /// <summary>Removes the UTF-8 <paramref name="key"/>; true if it held a live value.</summary>
+    Task<bool> DeleteAsync(string key);
+
+    /// <summary>Removes every key.</summary>
+    Task ClearAsync();
+
+    /// <summary>Every replica's status: roles, leader, term, commit and applied index.</summary>
+    Task<ClusterStatus> GetStatusAsync();
+}

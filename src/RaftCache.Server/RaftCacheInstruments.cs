@@ -1,0 +1,100 @@
+using System.Diagnostics.Metrics;
+
+namespace RaftCache.Server;
+
+/// <summary>
+/// The replica's metrics, on a <see cref="Meter"/> named <c>RaftCache</c>. Counters are also kept as plain totals so
+/// that tests and the status call can read one silo's numbers.
+/// </summary>
+public sealed class RaftCacheInstruments
+{
+    /// <summary>The meter name.</summary>
+    public const string MeterName = "RaftCache";
+
+    private readonly Counter<long> _proposals;
+    private readonly Counter<long> _proposalsDropped;
+    private readonly Histogram<double> _proposalDuration;
+    private readonly Counter<long> _reads;
+    private readonly Counter<long> _messagesSent;
+    private readonly Counter<long> _leaderChanges;
+    private readonly Counter<long> _snapshotsSent;
+    private readonly Counter<long> _snapshotsReceived;
+    private long _messagesSentTotal;
+    private long _snapshotsSentTotal;
+    private long _snapshotsReceivedTotal;
+    private long _proposalsTotal;
+    private long _leaderChangesTotal;
+    private Func<(int Role, ulong Term, ulong Commit, ulong Applied)> _observe = () => default;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
+    public RaftCacheInstruments(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _proposals = meter.CreateCounter<long>("raftcache.proposals", description: "Commands proposed by this replica as leader.");
+        _proposalsDropped = meter.CreateCounter<long>("raftcache.proposals.dropped", description: "Proposals the Raft core dropped (no leader, transfer, limits).");
+        _proposalDuration = meter.CreateHistogram<double>("raftcache.proposal.duration", unit: "ms", description: "From proposing to applying a command.");
+        _reads = meter.CreateCounter<long>("raftcache.reads", description: "Reads served, by consistency level.");
+        _messagesSent = meter.CreateCounter<long>("raftcache.raft.messages.sent", description: "Raft messages sent to other replicas.");
+        _leaderChanges = meter.CreateCounter<long>("raftcache.raft.leader.changes", description: "Times this replica saw the leader change.");
+        _snapshotsSent = meter.CreateCounter<long>("raftcache.snapshots.sent", description: "Snapshots transferred to lagging replicas.");
+        _snapshotsReceived = meter.CreateCounter<long>("raftcache.snapshots.received", description: "Snapshots installed from the leader.");
+        meter.CreateObservableGauge("raftcache.raft.role", () => _observe().Role, description: "0 follower, 1 candidate, 2 leader, 3 pre-candidate, -1 not in a group.");
+        meter.CreateObservableGauge("raftcache.raft.term", () => (long)_observe().Term, description: "The current Raft term.");
+        meter.CreateObservableGauge("raftcache.raft.commit", () => (long)_observe().Commit, description: "The commit index.");
+        meter.CreateObservableGauge("raftcache.raft.applied", () => (long)_observe().Applied, description: "The applied index.");
+    }
+
+    /// <summary>Raft messages sent by this silo's replica.</summary>
+    public long MessagesSent => Interlocked.Read(ref _messagesSentTotal);
+
+    /// <summary>Snapshots this silo's replica sent.</summary>
+    public long SnapshotsSent => Interlocked.Read(ref _snapshotsSentTotal);
+
+    /// <summary>Snapshots this silo's replica installed.</summary>
+    public long SnapshotsReceived => Interlocked.Read(ref _snapshotsReceivedTotal);
+
+    /// <summary>Commands this silo's replica proposed.</summary>
+    public long Proposals => Interlocked.Read(ref _proposalsTotal);
+
+    /// <summary>Leader changes this silo's replica observed.</summary>
+    public long LeaderChanges => Interlocked.Read(ref _leaderChangesTotal);
+
+    internal void Observe(Func<(int Role, ulong Term, ulong Commit, ulong Applied)> observe) => _observe = observe;
+
+    internal void OnProposed()
+    {
+        _proposals.Add(1);
+        Interlocked.Increment(ref _proposalsTotal);
+    }
+
+    internal void OnProposalDropped(string reason) => _proposalsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void OnProposalApplied(TimeSpan duration) => _proposalDuration.Record(duration.TotalMilliseconds);
+
+    internal void OnRead(ReadConsistency consistency) => _reads.Add(1, new KeyValuePair<string, object?>("consistency", consistency.ToString()));
+
+    internal void OnMessagesSent(int count)
+    {
+        _messagesSent.Add(count);
+        Interlocked.Add(ref _messagesSentTotal, count);
+    }
+
+    internal void OnLeaderChanged()
+    {
+        _leaderChanges.Add(1);
+        Interlocked.Increment(ref _leaderChangesTotal);
+    }
+
+    internal void OnSnapshotSent()
+    {
+        _snapshotsSent.Add(1);
+        Interlocked.Increment(ref _snapshotsSentTotal);
+    }
+
+    internal void OnSnapshotReceived()
+    {
+        _snapshotsReceived.Add(1);
+        Interlocked.Increment(ref _snapshotsReceivedTotal);
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Options;
+using RaftCache.StateMachine;
+
+namespace RaftCache.Server;
+
+/// <summary>Settings of the cache replicas, bound from the configuration section <c>RaftCache</c>.</summary>
+public sealed class RaftCacheOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "RaftCache";
+
+    /// <summary>The interval of a Raft tick. Default 100 ms.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Ticks without a leader before a follower campaigns (randomized up to twice this). Default 10.</summary>
+    public int ElectionTicks { get; set; } = 10;
+
+    /// <summary>Ticks between leader heartbeats. Default 3.</summary>
+    public int HeartbeatTicks { get; set; } = 3;
+
+    /// <summary>Ticks of the election timeout not trusted for lease reads, to cover clock drift. Default 2.</summary>
+    public int LeaseSafetyMarginTicks { get; set; } = 2;
+
+    /// <summary>The number of voters the leader keeps in the group when enough silos are live. Default 3.</summary>
+    public int Voters { get; set; } = 3;
+
+    /// <summary>The largest total entry size in one append message. Default 1 MiB.</summary>
+    public int MaxSizePerMessage { get; set; } = 1024 * 1024;
+
+    /// <summary>Append messages in flight per follower. Default 256.</summary>
+    public int MaxInflightMessages { get; set; } = 256;
+
+    /// <summary>Writes waiting for their outcome on this replica beyond which new writes fail with Overloaded. Default 10,000.</summary>
+    public int MaxPendingProposals { get; set; } = 10_000;
+
+    /// <summary>Reads waiting for their read index beyond which new reads fail with Overloaded. Default 10,000.</summary>
+    public int MaxPendingReads { get; set; } = 10_000;
+
+    /// <summary>How long the façade tries (following leaders, retrying dropped proposals) before it gives up. Default 5 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The leader proposes a time-only entry when nothing was proposed for this long, so expiry advances. Default 1 s.</summary>
+    public TimeSpan TimeEntryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Entries applied since the last snapshot that trigger a new snapshot and log compaction. Default 10,000.</summary>
+    public int SnapshotThreshold { get; set; } = 10_000;
+
+    /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one. Default 1,000.</summary>
+    public int CompactionRetainedEntries { get; set; } = 1_000;
+
+    /// <summary>The size of one snapshot chunk sent between silos. Default 1 MiB.</summary>
+    public int SnapshotChunkBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How often the leader reconciles Raft membership with the Orleans cluster. Default 500 ms.</summary>
+    public TimeSpan MembershipCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How far behind the leader's commit index a learner may be and still be promoted to voter. Default 100 entries.</summary>
+    public int PromotionMaxLag { get; set; } = 100;
+
+    /// <summary>
+    /// How long the membership view must stay unchanged before the oldest silo may create a new group.
+    /// Default 2 s.
+    /// </summary>
+    public TimeSpan BootstrapStableFor { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Limits and bounds of the cache itself (key and value sizes, TTL, capacity, sessions).</summary>
+    public CacheStateMachineOptions Cache { get; set; } = new();
+}
+
+/// <summary>Rejects invalid <see cref="RaftCacheOptions"/> at start-up with messages that name the setting.</summary>
+internal sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOptions>
+{
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, RaftCacheOptions options)
+    {
+        var errors = new List<string>();
+        void Positive(TimeSpan value, string setting)
+        {
+            if (value <= TimeSpan.Zero) errors.Add($"{RaftCacheOptions.SectionName}:{setting} must be positive (is {value}).");
+        }
+
+        void AtLeast(long value, long minimum, string setting)
+        {
+            if (value < minimum) errors.Add($"{RaftCacheOptions.SectionName}:{setting} must be at least {minimum} (is {value}).");
+        }
+
+        Positive(options.TickInterval, nameof(options.TickInterval));
+        Positive(options.RequestTimeout, nameof(options.RequestTimeout));
+        Positive(options.TimeEntryInterval, nameof(options.TimeEntryInterval));
+        Positive(options.MembershipCheckInterval, nameof(options.MembershipCheckInterval));
+        if (options.BootstrapStableFor < TimeSpan.Zero) errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.BootstrapStableFor)} must not be negative.");
+        AtLeast(options.HeartbeatTicks, 1, nameof(options.HeartbeatTicks));
+        if (options.ElectionTicks <= options.HeartbeatTicks)
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.ElectionTicks)} ({options.ElectionTicks}) must be greater than {nameof(options.HeartbeatTicks)} ({options.HeartbeatTicks}).");
+        if (options.LeaseSafetyMarginTicks < 1 || options.LeaseSafetyMarginTicks >= options.ElectionTicks)
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.LeaseSafetyMarginTicks)} must be at least 1 and less than {nameof(options.ElectionTicks)}.");
+        AtLeast(options.Voters, 1, nameof(options.Voters));
+        AtLeast(options.MaxSizePerMessage, 1024, nameof(options.MaxSizePerMessage));
+        AtLeast(options.MaxInflightMessages, 1, nameof(options.MaxInflightMessages));
+        AtLeast(options.MaxPendingProposals, 1, nameof(options.MaxPendingProposals));
+        AtLeast(options.MaxPendingReads, 1, nameof(options.MaxPendingReads));
+        AtLeast(options.SnapshotThreshold, 1, nameof(options.SnapshotThreshold));
+        AtLeast(options.CompactionRetainedEntries, 0, nameof(options.CompactionRetainedEntries));
+        AtLeast(options.SnapshotChunkBytes, 1024, nameof(options.SnapshotChunkBytes));
+        AtLeast(options.PromotionMaxLag, 0, nameof(options.PromotionMaxLag));
+        if (options.Cache is null)
+        {
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)} is required.");
+        }
+        else
+        {
+            try
+            {
+                options.Cache.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}: {e.Message}");
+            }
+
+            if (options.Cache.MaxValueBytes + options.Cache.MaxKeyBytes + CommandCodec.MaxOverheadBytes > options.MaxSizePerMessage)
+                errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}:{nameof(options.Cache.MaxValueBytes)} plus the key limit must fit in {nameof(options.MaxSizePerMessage)} ({options.MaxSizePerMessage} bytes).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

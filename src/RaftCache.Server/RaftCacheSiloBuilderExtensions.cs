@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using RaftCache.Server;
+using RaftCache.Server.Replica;
+using RaftCache.Server.Transport;
+
+namespace Orleans.Hosting;
+
+/// <summary>Adds RaftCache to an Orleans silo.</summary>
+public static class RaftCacheSiloBuilderExtensions
+{
+    /// <summary>
+    /// Hosts a RaftCache replica on this silo and the façade grain. Options bind from the configuration section
+    /// <c>RaftCache</c>, then <paramref name="configure"/> runs; invalid settings stop the silo at start-up.
+    /// </summary>
+    public static ISiloBuilder AddRaftCache(this ISiloBuilder builder, Action<RaftCacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<RaftCacheOptions>().BindConfiguration(RaftCacheOptions.SectionName).ValidateOnStart();
+        if (configure is not null) options.Configure(configure);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RaftCacheOptions>, RaftCacheOptionsValidator>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<RaftCacheInstruments>();
+        builder.Services.TryAddSingleton<IRaftReplicaClient, RaftReplicaClient>();
+        builder.AddGrainService<RaftReplicaService>();
+        return builder;
+    }
+}

@@ -1,0 +1,247 @@
+using RaftCache.Raft;
+using RaftCache.StateMachine;
+
+namespace RaftCache.Server.Replica;
+
+/// <summary>Client requests: writes and session registration on the leader, reads at every consistency level.</summary>
+internal sealed partial class RaftReplicaService
+{
+    public Task<CacheReply> Write(CacheWrite write, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
+        if (!IsLeader) return Task.FromResult(NotLeader());
+
+        CacheCommand command;
+        var now = Now;
+        switch (write.Kind)
+        {
+            case CacheWriteKind.Put:
+                if (write.Key is null) return Invalid("The key is required.");
+                if (write.Value is null) return Invalid("The value is required; use an empty array for an empty value.");
+                command = CacheCommand.Put(write.Key, write.Value, write.Ttl, now);
+                break;
+            case CacheWriteKind.Delete:
+                if (write.Key is null) return Invalid("The key is required.");
+                command = CacheCommand.Delete(write.Key, now);
+                break;
+            case CacheWriteKind.Clear:
+                command = CacheCommand.Clear(now);
+                break;
+            default:
+                return Invalid($"Unknown write kind {write.Kind}.");
+        }
+
+        if (write.SessionId != 0)
+        {
+            if (write.Sequence <= 0 || write.LowestUnansweredSequence <= 0 || write.LowestUnansweredSequence > write.Sequence)
+                return Invalid("A session command needs a positive sequence and a lowest unanswered sequence in [1, sequence].");
+            command = command.WithSession(write.SessionId, write.Sequence, write.LowestUnansweredSequence);
+        }
+
+        var error = CommandValidator.Check(command, _options.Cache);
+        if (error != CommandValidationError.None) return Invalid(DescribeValidationError(error));
+        return ProposeAndWaitAsync(CommandCodec.Encode(command), timeout);
+    }
+
+    public Task<CacheReply> RegisterSession(TimeSpan timeout)
+    {
+        if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
+        if (!IsLeader) return Task.FromResult(NotLeader());
+        return ProposeAndWaitAsync(CommandCodec.Encode(CacheCommand.RegisterSession(Now)), timeout);
+    }
+
+    public async Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout)
+    {
+        if (key is null) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key is required.");
+        if (key.Length == 0) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key must not be empty.");
+        if (key.Length > _options.Cache.MaxKeyBytes)
+            return CacheReply.Fail(CacheStatusCode.InvalidArgument, $"The key has {key.Length} bytes; the limit is {_options.Cache.MaxKeyBytes}.");
+        if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
+
+        if (consistency == ReadConsistency.Local)
+        {
+            _instruments.OnRead(consistency);
+            return ReadLocal(key, (ulong)_cache.AppliedIndex);
+        }
+
+        if (_node is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
+        if (!IsLeader) return NotLeader();
+        if (_pendingReads.Count + _readsAwaitingApply.Count >= _options.MaxPendingReads)
+            return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingReads} reads are already waiting on this replica.");
+
+        var requestId = ++_nextReadId;
+        var completion = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingReads[requestId] = completion;
+        var mode = consistency == ReadConsistency.Lease ? ReadMode.LeaseBased : ReadMode.Safe;
+        if (!_node.ReadIndex(requestId, mode))
+        {
+            _pendingReads.Remove(requestId);
+            return NotLeader();
+        }
+
+        ProcessReady();
+        ulong readIndex;
+        try
+        {
+            readIndex = await completion.Task.WaitAsync(timeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            _pendingReads.Remove(requestId);
+            return CacheReply.Fail(CacheStatusCode.Unavailable, $"Leadership could not be confirmed by a quorum within {timeout.TotalMilliseconds:0} ms.");
+        }
+
+        // 0 means the read was abandoned: leadership was lost or the replica stopped.
+        if (readIndex == 0) return _fault is null ? NotLeader() : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
+        _instruments.OnRead(consistency);
+        return ReadLocal(key, readIndex);
+    }
+
+    public Task<ReplicaStatus> GetStatus()
+    {
+        var status = _node?.Status;
+        var stats = _cache.GetStatistics();
+        var role = status is null ? "Joining"
+            : status.SoftState.Role == StateRole.Follower && !status.ConfState.Voters.Contains(_memberId) && !status.ConfState.VotersOutgoing.Contains(_memberId) ? "Learner"
+            : status.SoftState.Role.ToString();
+        var quorumLost = status is not null && status.SoftState.Leader == RaftConfig.None;
+        return Task.FromResult(new ReplicaStatus
+        {
+            Silo = _self.ToString(),
+            MemberId = _memberId,
+            Role = role,
+            Term = status?.HardState.Term ?? 0,
+            LeaderId = status?.SoftState.Leader ?? 0,
+            Commit = status?.HardState.Commit ?? 0,
+            Applied = (ulong)stats.AppliedIndex,
+            LastIndex = status?.LastIndex ?? 0,
+            GroupId = _groupId,
+            Voters = status is null ? [] : [.. status.ConfState.Voters.Union(status.ConfState.VotersOutgoing).Order()],
+            Learners = status is null ? [] : [.. status.ConfState.Learners.Union(status.ConfState.LearnersNext).Order()],
+            Healthy = _fault is null && status is not null && !quorumLost,
+            Message = _fault is not null ? "Stopped: " + _fault
+                : status is null ? "Waiting to be added to a Raft group."
+                : quorumLost ? "No leader is known: an election is running or a majority of voters is unreachable."
+                : null,
+            EntryCount = stats.Count,
+            StateDigest = _cache.ComputeDigest(),
+        });
+    }
+
+    public Task<Guid> GetGroup() => Task.FromResult(_groupId);
+
+    public Task<CacheReply> RequestRemoval(ulong memberId, TimeSpan timeout)
+    {
+        if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
+        if (!IsLeader) return Task.FromResult(NotLeader());
+        var change = new ConfChange { Changes = [new ConfChangeSingle(ConfChangeType.RemoveNode, memberId)] };
+        return ProposeConfChangeAndWaitAsync(change, timeout);
+    }
+
+    private async Task<CacheReply> ProposeAndWaitAsync(byte[] data, TimeSpan timeout)
+    {
+        if (_pendingWrites.Count >= _options.MaxPendingProposals)
+            return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica.");
+        var result = _node!.Propose(data);
+        return await WaitForOutcomeAsync(result, timeout);
+    }
+
+    private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout)
+    {
+        var result = _node!.ProposeConfChange(change);
+        return await WaitForOutcomeAsync(result, timeout);
+    }
+
+    private async Task<CacheReply> WaitForOutcomeAsync(ProposeResult result, TimeSpan timeout)
+    {
+        switch (result.Outcome)
+        {
+            case ProposeOutcome.Accepted:
+                break;
+            case ProposeOutcome.ProposalDropped:
+                _instruments.OnProposalDropped("dropped");
+                return CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied.");
+            case ProposeOutcome.ConfChangePending:
+                return CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending.");
+            case ProposeOutcome.InvalidConfChange:
+                return CacheReply.Fail(CacheStatusCode.InvalidArgument, result.Error ?? "Invalid membership change.");
+            default:
+                return NotLeader();
+        }
+
+        _instruments.OnProposed();
+        _lastProposalTimestamp = _time.GetTimestamp();
+        var completion = new TaskCompletionSource<CacheReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _time.GetTimestamp());
+        ProcessReady();
+        try
+        {
+            return await completion.Task.WaitAsync(timeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            // The entry is in the leader's log and may still commit: its outcome is unknown, never "not applied".
+            if (_pendingWrites.TryGetValue(result.Id.Index, out var pending) && pending.Completion == completion) _pendingWrites.Remove(result.Id.Index);
+            return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The command was proposed at index {result.Id.Index} but not applied within {timeout.TotalMilliseconds:0} ms; it may or may not take effect.");
+        }
+    }
+
+    private void MaybeProposeTimeEntry()
+    {
+        if (_time.GetElapsedTime(_lastProposalTimestamp) < _options.TimeEntryInterval) return;
+        _lastProposalTimestamp = _time.GetTimestamp();
+        // A time-only entry moves log time forward so that expired entries are removed without writes (DESIGN.md §3).
+        var result = _node!.Propose(CommandCodec.Encode(CacheCommand.Tick(Now)));
+        if (result.IsAccepted) ProcessReady();
+    }
+
+    private void OnReadState(ReadState readState)
+    {
+        if (!_pendingReads.Remove(readState.RequestId, out var completion)) return;
+        _readsAwaitingApply.Enqueue(completion, readState.Index);
+    }
+
+    private void CompleteReadsUpTo(ulong applied)
+    {
+        while (_readsAwaitingApply.TryPeek(out var completion, out var index) && index <= applied)
+        {
+            _readsAwaitingApply.Dequeue();
+            // The read index itself is the answer; never 0 here because the leader's no-op entry is at index ≥ 1.
+            completion.TrySetResult(Math.Max(index, 1));
+        }
+    }
+
+    private CacheReply ReadLocal(byte[] key, ulong index)
+    {
+        return _cache.TryGet(key, Now, out var value)
+            ? new CacheReply { Value = value.ToArray(), Index = index }
+            : new CacheReply { Value = null, Index = index };
+    }
+
+    private CacheReply? Unavailable()
+    {
+        if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
+        if (_node is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
+        return null;
+    }
+
+    private CacheReply NotLeader()
+    {
+        var leader = _softState.Leader;
+        var hint = leader != RaftConfig.None && leader != _memberId && _routes.TryGetValue(leader, out var silo) ? silo.ToParsableString() : null;
+        return new CacheReply { Status = CacheStatusCode.NotLeader, LeaderHint = hint, Message = hint is null ? "No leader is known." : "This replica is not the leader." };
+    }
+
+    private static Task<CacheReply> Invalid(string message) => Task.FromResult(CacheReply.Fail(CacheStatusCode.InvalidArgument, message));
+
+    private string DescribeValidationError(CommandValidationError error) => error switch
+    {
+        CommandValidationError.KeyEmpty => "The key must not be empty.",
+        CommandValidationError.KeyTooLarge => $"The key is larger than the limit of {_options.Cache.MaxKeyBytes} bytes.",
+        CommandValidationError.ValueTooLarge => $"The value is larger than the limit of {_options.Cache.MaxValueBytes} bytes.",
+        CommandValidationError.TtlNotPositive => "The time to live must be positive.",
+        CommandValidationError.TtlTooLarge => $"The time to live is longer than the limit of {_options.Cache.MaxTtl}.",
+        _ => $"The command is invalid: {error}.",
+    };
+}

@@ -1,0 +1,44 @@
+using Orleans.Concurrency;
+using Orleans.Services;
+
+namespace RaftCache.Server.Transport;
+
+/// <summary>
+/// The replica on one silo, as other silos and the façade reach it. A grain service: exactly one per silo,
+/// addressed by silo (<see cref="RaftReplicaClient"/>).
+/// </summary>
+[Alias("RaftCache.Server.IRaftReplica")]
+internal interface IRaftReplica : IGrainService
+{
+    /// <summary>Raft messages from one peer, produced by one Ready of that peer. One-way: Raft tolerates loss.</summary>
+    [OneWay, Alias("Deliver")]
+    Task Deliver(RaftEnvelope envelope);
+
+    /// <summary>One chunk of a snapshot; the last chunk makes the replica step the InstallSnapshot message.</summary>
+    [Alias("InstallSnapshotChunk")]
+    Task<bool> InstallSnapshotChunk(SnapshotChunk chunk);
+
+    /// <summary>Proposes a write if this replica leads; otherwise answers <see cref="CacheStatusCode.NotLeader"/>.</summary>
+    [Alias("Write")]
+    Task<CacheReply> Write(CacheWrite write, TimeSpan timeout);
+
+    /// <summary>Registers a client session if this replica leads.</summary>
+    [Alias("RegisterSession")]
+    Task<CacheReply> RegisterSession(TimeSpan timeout);
+
+    /// <summary>Reads a key; Linearizable and Lease reads need the leader, Local reads are served here.</summary>
+    [Alias("Read")]
+    Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout);
+
+    /// <summary>This replica's status.</summary>
+    [Alias("GetStatus")]
+    Task<ReplicaStatus> GetStatus();
+
+    /// <summary>The group this replica belongs to, if any (bootstrap asks every live silo before creating one).</summary>
+    [Alias("GetGroup")]
+    Task<Guid> GetGroup();
+
+    /// <summary>Asks the leader to remove <paramref name="memberId"/> from the group (a silo leaving gracefully).</summary>
+    [Alias("RequestRemoval")]
+    Task<CacheReply> RequestRemoval(ulong memberId, TimeSpan timeout);
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using RaftCache.Client;
+
+namespace RaftCache.Server.Tests;
+
+/// <summary>A real in-process Orleans cluster with RaftCache on every silo, tuned for fast failure detection.</summary>
+public sealed class CacheCluster : IAsyncDisposable
+{
+    private CacheCluster(InProcessTestCluster cluster) => Cluster = cluster;
+
+    public InProcessTestCluster Cluster { get; }
+
+    public IRaftCacheClient Cache => Cluster.Client.ServiceProvider.GetRequiredService<IRaftCacheClient>();
+
+    public IRaftCacheGrain Facade => Cluster.Client.GetGrain<IRaftCacheGrain>(0);
+
+    public static async Task<CacheCluster> StartAsync(int silos, Action<RaftCacheOptions>? configure = null)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddRaftCache(options =>
+            {
+                options.TickInterval = TimeSpan.FromMilliseconds(50);
+                options.BootstrapStableFor = TimeSpan.FromMilliseconds(500);
+                options.MembershipCheckInterval = TimeSpan.FromMilliseconds(200);
+                configure?.Invoke(options);
+            });
+            silo.Configure<ClusterMembershipOptions>(options =>
+            {
+                // Declare a killed silo dead in about two seconds, not the default fifteen or more; not lower, so
+                // that a busy two-core machine does not declare live silos dead.
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 2;
+                options.NumVotesForDeathDeclaration = 1;
+                options.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            });
+        });
+        builder.ConfigureClient(client => client.AddRaftCacheClient());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new CacheCluster(cluster);
+    }
+
+    /// <summary>Every active silo's replica status, straight from the silos.</summary>
+    public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus();
+
+    /// <summary>Waits until one leader leads a group with <paramref name="voters"/> voters that every active replica follows.</summary>
+    public async Task WaitForStableGroupAsync(int voters, TimeSpan timeout, int? learners = null)
+    {
+        ClusterStatus? last = null;
+        try
+        {
+            await Eventually.WaitAsync(async () =>
+        {
+            var status = last = await StatusAsync();
+            var leader = status.Leader;
+            if (leader is null || status.Unreachable.Length > 0) return false;
+            var active = Cluster.GetActiveSilos().Count();
+            return status.Replicas.Length == active
+                && leader.Voters.Length == voters
+                && (learners is null || leader.Learners.Length == learners)
+                && status.Replicas.All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && r.Applied == leader.Applied);
+        }, timeout, $"a group with {voters} voters and one leader followed by every replica");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + Environment.NewLine + Describe(last), e);
+        }
+    }
+
+    public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
+        status.Replicas.Select(r => $"{r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} group={r.GroupId} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
+        .Concat(status.Unreachable.Select(u => "unreachable " + u)));
+
+    public async Task<InProcessSiloHandle> LeaderSiloAsync()
+    {
+        var leader = (await StatusAsync()).Leader ?? throw new InvalidOperationException("No leader.");
+        return Cluster.Silos.Single(s => s.SiloAddress.ToString() == leader.Silo);
+    }
+
+    public T SiloService<T>(InProcessSiloHandle silo) where T : notnull =>
+        Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<T>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>Waiting on conditions with a deadline, never on fixed sleeps.</summary>
+public static class Eventually
+{
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        Exception? last = null;
+        while (watch.Elapsed < timeout)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                last = e;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"Timed out after {timeout} waiting for {what}." + (last is null ? "" : $" Last error: {last.GetType().Name}: {last.Message}"));
+    }
+}
