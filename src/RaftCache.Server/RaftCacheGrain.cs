@@ -14,7 +14,10 @@ namespace RaftCache.Server;
 /// session, because the session makes a second application impossible (Raft thesis §6.3); otherwise the caller is
 /// told the outcome is unknown.
 /// </remarks>
+// Reentrant: the façade holds no state, and each request mostly waits on the leader; without it one activation
+// would serve one request at a time and cap throughput at the number of activations.
 [StatelessWorker]
+[Reentrant]
 internal sealed class RaftCacheGrain(
     IRaftReplicaClient replicas,
     ILocalSiloDetails localSilo,

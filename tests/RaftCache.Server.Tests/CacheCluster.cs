@@ -9,9 +9,16 @@ namespace RaftCache.Server.Tests;
 /// <summary>A real in-process Orleans cluster with RaftCache on every silo, tuned for fast failure detection.</summary>
 public sealed class CacheCluster : IAsyncDisposable
 {
-    private CacheCluster(InProcessTestCluster cluster) => Cluster = cluster;
+    private CacheCluster(InProcessTestCluster cluster, RaftFaults faults)
+    {
+        Cluster = cluster;
+        Faults = faults;
+    }
 
     public InProcessTestCluster Cluster { get; }
+
+    /// <summary>Partitions and delays of replica calls, shared by every silo of this cluster.</summary>
+    public RaftFaults Faults { get; }
 
     public IRaftCacheClient Cache => Cluster.Client.ServiceProvider.GetRequiredService<IRaftCacheClient>();
 
@@ -19,9 +26,12 @@ public sealed class CacheCluster : IAsyncDisposable
 
     public static async Task<CacheCluster> StartAsync(int silos, Action<RaftCacheOptions>? configure = null)
     {
+        var faults = new RaftFaults();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
+            silo.Services.AddSingleton(faults);
+            silo.AddOutgoingGrainCallFilter<RaftFaultFilter>();
             silo.AddRaftCache(options =>
             {
                 options.TickInterval = TimeSpan.FromMilliseconds(50);
@@ -40,10 +50,15 @@ public sealed class CacheCluster : IAsyncDisposable
                 options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
             });
         });
-        builder.ConfigureClient(client => client.AddRaftCacheClient());
+        builder.ConfigureClient(client =>
+        {
+            client.AddRaftCacheClient();
+            // A call in flight to a killed silo otherwise waits the default 30 s.
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(10));
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new CacheCluster(cluster);
+        return new CacheCluster(cluster, faults);
     }
 
     /// <summary>Every active silo's replica status, straight from the silos.</summary>
@@ -85,6 +100,25 @@ public sealed class CacheCluster : IAsyncDisposable
 
     public T SiloService<T>(InProcessSiloHandle silo) where T : notnull =>
         Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<T>();
+
+    /// <summary>The replica of <paramref name="silo"/>, called directly (bypassing the façade's routing).</summary>
+    internal Transport.IRaftReplica Replica(InProcessSiloHandle silo) =>
+        SiloService<Transport.IRaftReplicaClient>(silo).For(silo.SiloAddress);
+
+    /// <summary>Waits until every active replica has applied everything the leader committed, and returns the status.</summary>
+    public async Task<ClusterStatus> WaitForQuiescenceAsync(TimeSpan timeout)
+    {
+        ClusterStatus? last = null;
+        await Eventually.WaitAsync(async () =>
+        {
+            var status = last = await StatusAsync();
+            var leader = status.Leader;
+            return leader is not null && status.Unreachable.Length == 0
+                && status.Replicas.Length == Cluster.GetActiveSilos().Count()
+                && status.Replicas.All(r => r.LeaderId == leader.MemberId && r.Applied == leader.Commit && r.Commit == leader.Commit);
+        }, timeout, "every replica to apply the leader's commit index");
+        return last!;
+    }
 
     public async ValueTask DisposeAsync()
     {

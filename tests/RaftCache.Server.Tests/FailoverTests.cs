@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace RaftCache.Server.Tests;
+
+/// <summary>Losing or partitioning the leader loses no acknowledged write, and writes resume.</summary>
+[Collection(ClusterCollection.Name)]
+public class FailoverTests
+{
+    [Fact]
+    public async Task KillingTheLeaderDuringAWriteLoadLosesNoAcknowledgedWrite()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3);
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
+        var oldLeader = await cluster.LeaderSiloAsync();
+
+        await using var load = new WriteLoad(cluster.Cache, workers: 8);
+        await load.WaitForAcknowledgedAsync(100, TimeSpan.FromSeconds(30));
+        await cluster.Cluster.KillSiloAsync(oldLeader);
+        var beforeRecovery = load.Acknowledged.Count;
+        await load.WaitForAcknowledgedAsync(beforeRecovery + 100, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+
+        // The dead voter is removed; the two survivors form the group.
+        await cluster.WaitForStableGroupAsync(voters: 2, TimeSpan.FromSeconds(30));
+        await AssertEveryAcknowledgedWriteIsEverywhere(cluster, load);
+    }
+
+    [Fact]
+    public async Task PartitioningTheLeaderLosesNoAcknowledgedWriteAndTheOldLeaderCatchesUpAfterHealing()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3);
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
+        var oldLeader = await cluster.LeaderSiloAsync();
+        var oldLeaderId = (await cluster.Replica(oldLeader).GetStatus()).MemberId;
+
+        await using var load = new WriteLoad(cluster.Cache, workers: 8);
+        await load.WaitForAcknowledgedAsync(100, TimeSpan.FromSeconds(30));
+        cluster.Faults.Isolate(oldLeader.SiloAddress, cluster.Cluster.GetActiveSilos().Select(s => s.SiloAddress));
+        await Eventually.WaitAsync(async () =>
+        {
+            var status = await cluster.StatusAsync();
+            return status.Leader is { } leader && leader.MemberId != oldLeaderId;
+        }, TimeSpan.FromSeconds(30), "a new leader on the majority side");
+        var duringPartition = load.Acknowledged.Count;
+        await load.WaitForAcknowledgedAsync(duringPartition + 50, TimeSpan.FromSeconds(60));
+
+        cluster.Faults.Heal();
+        await load.StopAsync();
+        var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(30));
+        var old = status.Replicas.Single(r => r.MemberId == oldLeaderId);
+        Assert.NotEqual("Leader", old.Role);
+        Assert.Equal(3, status.Leader!.Voters.Length);
+        await AssertEveryAcknowledgedWriteIsEverywhere(cluster, load);
+    }
+
+    internal static async Task AssertEveryAcknowledgedWriteIsEverywhere(CacheCluster cluster, WriteLoad load)
+    {
+        var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
+        foreach (var silo in cluster.Cluster.GetActiveSilos())
+        {
+            var replica = cluster.Replica(silo);
+            foreach (var (key, value) in load.Acknowledged)
+            {
+                var reply = await replica.Read(Encoding.UTF8.GetBytes(key), ReadConsistency.Local, TimeSpan.FromSeconds(5));
+                Assert.True(reply.Value is not null && Encoding.UTF8.GetString(reply.Value) == value,
+                    $"Acknowledged write {key}={value} is missing on {silo.SiloAddress}.");
+            }
+        }
+
+        foreach (var (key, value) in load.Acknowledged.Take(50)) Assert.Equal(value, await cluster.Cache.GetAsync(key));
+    }
+}

@@ -1,0 +1,75 @@
+namespace RaftCache.Server.Tests;
+
+/// <summary>The Raft group follows the Orleans cluster: joins, restarts, growth and shrinkage.</summary>
+[Collection(ClusterCollection.Name)]
+public class MembershipTests
+{
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task SilosStartedTogetherFormExactlyOneGroup(int silos)
+    {
+        await using var cluster = await CacheCluster.StartAsync(silos);
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(45), learners: silos - 3);
+
+        var status = await cluster.StatusAsync();
+        Assert.Equal(silos, status.Replicas.Length);
+        Assert.Single(status.Replicas.Select(r => r.GroupId).Distinct());
+        Assert.Single(status.Replicas, r => r.Role == "Leader");
+        Assert.Equal(silos - 3, status.Replicas.Count(r => r.Role == "Learner"));
+        await cluster.Cache.PutAsync("k", "v");
+        Assert.Equal("v", await cluster.Cache.GetAsync("k"));
+    }
+
+    [Fact]
+    public async Task ARestartedSiloRejoinsAsANewMemberThroughASnapshotAndBecomesAVoterAgain()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3, options =>
+        {
+            options.SnapshotThreshold = 50;
+            options.CompactionRetainedEntries = 10;
+        });
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 200; i++) await cluster.Cache.PutAsync($"k{i}", $"v{i}");
+
+        var leader = await cluster.LeaderSiloAsync();
+        var follower = cluster.Cluster.GetActiveSilos().First(s => s != leader);
+        var oldMemberId = (await cluster.Replica(follower).GetStatus()).MemberId;
+        var snapshotsBefore = cluster.SiloService<RaftCacheInstruments>(leader).SnapshotsSent;
+
+        var restarted = await cluster.Cluster.RestartSiloAsync(follower) ?? throw new InvalidOperationException("The silo did not restart.");
+        var newMemberId = (await cluster.Replica(restarted).GetStatus()).MemberId;
+        Assert.NotEqual(oldMemberId, newMemberId);
+
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(45), learners: 0);
+        var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains(newMemberId, status.Leader!.Voters);
+        Assert.DoesNotContain(oldMemberId, status.Leader.Voters);
+        Assert.True(cluster.SiloService<RaftCacheInstruments>(leader).SnapshotsSent > snapshotsBefore, "The restarted member did not catch up by snapshot.");
+        Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
+        Assert.Equal("v199", await cluster.Cache.GetAsync("k199"));
+    }
+
+    [Fact]
+    public async Task TheGroupGrowsToFiveVotersAndShrinksBackAsSilosComeAndGo()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3, options => options.Voters = 5);
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
+        await cluster.Cache.PutAsync("before", "growth");
+
+        var added = new[] { await cluster.Cluster.StartAdditionalSiloAsync(), await cluster.Cluster.StartAdditionalSiloAsync() };
+        await cluster.WaitForStableGroupAsync(voters: 5, TimeSpan.FromSeconds(45), learners: 0);
+        await cluster.Cache.PutAsync("during", "five");
+        var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(20));
+        Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
+
+        foreach (var silo in added) await cluster.Cluster.StopSiloAsync(silo);
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(45), learners: 0);
+        await cluster.Cache.PutAsync("after", "shrink");
+        status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(3, status.Replicas.Length);
+        Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
+        Assert.Equal("growth", await cluster.Cache.GetAsync("before"));
+        Assert.Equal("five", await cluster.Cache.GetAsync("during"));
+    }
+}
