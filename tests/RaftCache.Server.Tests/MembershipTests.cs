@@ -28,6 +28,8 @@ public class MembershipTests
         {
             options.SnapshotThreshold = 50;
             options.CompactionRetainedEntries = 10;
+            // Small chunks, so the snapshot travels in several calls.
+            options.SnapshotChunkBytes = 1024;
         });
         await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
         for (var i = 0; i < 200; i++) await cluster.Cache.PutAsync($"k{i}", $"v{i}");
@@ -48,6 +50,30 @@ public class MembershipTests
         Assert.True(cluster.SiloService<RaftCacheInstruments>(leader).SnapshotsSent > snapshotsBefore, "The restarted member did not catch up by snapshot.");
         Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
         Assert.Equal("v199", await cluster.Cache.GetAsync("k199"));
+    }
+
+    [Fact]
+    public async Task LosingAMajorityOfVotersMakesTheGroupReportItselfUnavailable()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3, options => options.RequestTimeout = TimeSpan.FromSeconds(2));
+        await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
+        await cluster.Cache.PutAsync("k", "v");
+        var silos = cluster.Cluster.GetActiveSilos().ToList();
+        var survivor = silos[0];
+        foreach (var silo in silos.Skip(1)) await cluster.Cluster.KillSiloAsync(silo);
+
+        var survivorReplica = cluster.Replica(survivor);
+        await Eventually.WaitAsync(async () => (await survivorReplica.GetStatus()) is { Healthy: false, LeaderId: 0 }, TimeSpan.FromSeconds(30),
+            "the survivor to report that no leader is known");
+        var status = await survivorReplica.GetStatus();
+        Assert.Contains("majority", status.Message, StringComparison.Ordinal);
+
+        var write = await survivorReplica.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = [1] }, TimeSpan.FromSeconds(1));
+        Assert.Equal(CacheStatusCode.NotLeader, write.Status);
+        var error = await Assert.ThrowsAnyAsync<RaftCacheException>(() => cluster.Cache.PutAsync("k2", "v2"));
+        Assert.IsType<CacheUnavailableException>(error);
+        // A stale local read is still possible on request.
+        Assert.Equal("v", await cluster.Cache.GetAsync("k", ReadConsistency.Local));
     }
 
     [Fact]
