@@ -4,7 +4,7 @@ namespace RaftCache.StateMachine;
 /// <remarks>
 /// Format version 1, little-endian, streamed through a 64 KiB buffer:
 /// <c>magic "RCSN":u32 version:u16 reserved:u16 appliedIndex:i64 logTime:i64 entryCount:i64 totalBytes:i64</c>,
-/// then each entry in heap order <c>deadline:i64 writeIndex:i64 key:(varint length, bytes) value:(varint length, bytes)</c>,
+/// then each entry in heap order <c>deadline:i64 writeIndex:i64 keyLength:varint valueLength:varint key value</c>,
 /// then <c>sessionCount:i64</c> and each session in activity order
 /// <c>id:i64 lastActive:i64 lowestUnacked:i64 resultCount:varint</c> followed by its results sorted by sequence
 /// <c>sequence:i64 packedResult:i64 sessionId:i64</c>; finally an XxHash64 of all preceding bytes.
@@ -40,8 +40,9 @@ public sealed partial class CacheStateMachine
         {
             writer.WriteInt64(entry.DeadlineUnixMs);
             writer.WriteInt64(entry.WriteIndex);
-            writer.WriteLengthPrefixed(entry.Key);
-            writer.WriteLengthPrefixed(entry.Value);
+            writer.WriteVarint((ulong)entry.KeyLength);
+            writer.WriteVarint((ulong)(entry.Data.Length - entry.KeyLength));
+            writer.WriteBytes(entry.Data);
         }
 
         writer.WriteInt64(_sessions.Count);
@@ -124,15 +125,15 @@ public sealed partial class CacheStateMachine
         {
             var deadline = reader.ReadInt64();
             var writeIndex = reader.ReadInt64();
-            var key = reader.ReadLengthPrefixed(_options.MaxKeyBytes, "key");
-            var value = reader.ReadLengthPrefixed(_options.MaxValueBytes, "value");
-            if (key.Length == 0 || deadline <= logTime || writeIndex < 1 || writeIndex > appliedIndex)
+            var keyLength = (int)reader.ReadVarint(_options.MaxKeyBytes, "key length");
+            var valueLength = (int)reader.ReadVarint(_options.MaxValueBytes, "value length");
+            if (keyLength == 0 || deadline <= logTime || writeIndex < 1 || writeIndex > appliedIndex)
             {
                 throw SnapshotReader.Invalid($"entry {i} has an empty key, a deadline not after log time, or a write index outside 1..{appliedIndex}.");
             }
 
-            var entry = new CacheEntry(key, value, deadline, writeIndex);
-            if (!table.Map.TryAdd(key, entry))
+            var entry = new CacheEntry(reader.ReadBytes(keyLength + valueLength), keyLength, deadline, writeIndex);
+            if (!table.TryAddNew(entry))
             {
                 throw SnapshotReader.Invalid($"entry {i} repeats a key.");
             }

@@ -143,11 +143,11 @@ public sealed partial class CacheStateMachine
     /// <param name="deadlineUnixMs">The entry's deadline in Unix milliseconds, or <see langword="null"/> if it never expires.</param>
     public bool TryGet(ReadOnlySpan<byte> key, long nowUnixMs, out ReadOnlyMemory<byte> value, out long? deadlineUnixMs)
     {
-        // Lock-free: ConcurrentDictionary lookups take no lock, and an entry's fields never change after publication.
-        var table = Volatile.Read(ref _table);
-        if (table.Lookup.TryGetValue(key, out var entry) && entry.DeadlineUnixMs > nowUnixMs)
+        // Lock-free: see EntryTable for why; an entry's data and deadline never change after publication.
+        var entry = Volatile.Read(ref _table).Find(key);
+        if (entry is not null && entry.DeadlineUnixMs > nowUnixMs)
         {
-            value = entry.Value;
+            value = entry.ValueMemory;
             deadlineUnixMs = entry.DeadlineUnixMs == CacheEntry.NoDeadline ? null : entry.DeadlineUnixMs;
             return true;
         }
@@ -190,12 +190,9 @@ public sealed partial class CacheStateMachine
         foreach (var entry in _heap.Items)
         {
             entryHash.Reset();
-            WriteInt64(scratch, entry.Key.Length);
+            WriteInt64(scratch, entry.KeyLength);
             entryHash.Append(scratch[..8]);
-            entryHash.Append(entry.Key);
-            WriteInt64(scratch, entry.Value.Length);
-            entryHash.Append(scratch[..8]);
-            entryHash.Append(entry.Value);
+            entryHash.Append(entry.Data);
             WriteInt64(scratch, entry.DeadlineUnixMs);
             WriteInt64(scratch[8..], entry.WriteIndex);
             entryHash.Append(scratch);
@@ -250,7 +247,7 @@ public sealed partial class CacheStateMachine
         var list = new List<(byte[] Key, byte[] Value, long DeadlineUnixMs, long WriteIndex)>(_heap.Count);
         foreach (var e in _heap.Items)
         {
-            list.Add((e.Key, e.Value, e.DeadlineUnixMs, e.WriteIndex));
+            list.Add((e.Key.ToArray(), e.Value.ToArray(), e.DeadlineUnixMs, e.WriteIndex));
         }
 
         list.Sort((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
@@ -362,29 +359,25 @@ public sealed partial class CacheStateMachine
         }
 
         var table = _table;
-        byte[] key;
-        var existed = table.Lookup.TryGetValue(keySpan, out var old);
-        if (existed)
+        var hash = EntryTable.Hash(keySpan);
+        var old = table.Find(keySpan, hash);
+        var existed = old is not null;
+        if (old is not null)
         {
             // The old entry stays visible to readers until the new one replaces it below; it leaves the heap and the
             // totals now so that making room never evicts it and never counts it twice.
-            _heap.Remove(old!);
-            Account(-1, -old!.Size);
-            key = old.Key;
-        }
-        else
-        {
-            key = keySpan.ToArray();
+            _heap.Remove(old);
+            Account(-1, -old.Size);
         }
 
-        var size = (long)key.Length + command.Value.Length;
+        var size = (long)keySpan.Length + command.Value.Length;
         var evicted = 0;
         // Make room before inserting, so the entry being written is never its own victim; options guarantee that a
         // single valid entry fits (MaxTotalBytes >= MaxKeyBytes + MaxValueBytes, MaxEntries >= 1).
         while (_heap.Count > 0 && (_count + 1 > _options.MaxEntries || _totalBytes + size > _options.MaxTotalBytes))
         {
             var victim = _heap.RemoveMin();
-            table.Map.TryRemove(victim.Key, out _);
+            table.Remove(victim.Key);
             Account(-1, -victim.Size);
             evicted++;
         }
@@ -394,8 +387,8 @@ public sealed partial class CacheStateMachine
             Volatile.Write(ref _evictedTotal, _evictedTotal + evicted);
         }
 
-        var entry = new CacheEntry(key, command.Value.ToArray(), deadline, index);
-        table.Map[key] = entry;
+        var entry = CacheEntry.Create(keySpan, command.Value.Span, deadline, index);
+        table.Set(entry, hash);
         _heap.Add(entry);
         Account(1, size);
         return new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: existed, stored: true, count: evicted);
@@ -403,7 +396,8 @@ public sealed partial class CacheStateMachine
 
     private bool RemoveKey(ReadOnlySpan<byte> key)
     {
-        if (!_table.Lookup.TryRemove(key, out _, out var entry))
+        var entry = _table.Remove(key);
+        if (entry is null)
         {
             return false;
         }
@@ -419,7 +413,7 @@ public sealed partial class CacheStateMachine
         while (_heap.Count > 0 && _heap.Min.DeadlineUnixMs <= _logTime)
         {
             var entry = _heap.RemoveMin();
-            _table.Map.TryRemove(entry.Key, out _);
+            _table.Remove(entry.Key);
             Account(-1, -entry.Size);
             expired++;
         }

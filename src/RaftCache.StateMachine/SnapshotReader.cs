@@ -71,10 +71,9 @@ internal sealed class SnapshotReader : IDisposable
         throw Invalid($"{field} is a variable-length integer longer than ten bytes.");
     }
 
-    /// <summary>Reads a length-prefixed byte string of at most <paramref name="maxLength"/> bytes into a new array.</summary>
-    public byte[] ReadLengthPrefixed(int maxLength, string field)
+    /// <summary>Reads <paramref name="length"/> bytes into a new array.</summary>
+    public byte[] ReadBytes(int length)
     {
-        var length = (int)ReadVarint(maxLength, field + " length");
         var bytes = new byte[length];
         var copied = 0;
         while (copied < length)

@@ -51,9 +51,8 @@ internal sealed class SnapshotWriter : IDisposable
         _position += CommandCodec.WriteVarint(_buffer.AsSpan(_position), value);
     }
 
-    public void WriteLengthPrefixed(ReadOnlySpan<byte> bytes)
+    public void WriteBytes(ReadOnlySpan<byte> bytes)
     {
-        WriteVarint((ulong)bytes.Length);
         if (bytes.Length <= _buffer.Length - _position)
         {
             bytes.CopyTo(_buffer.AsSpan(_position));
