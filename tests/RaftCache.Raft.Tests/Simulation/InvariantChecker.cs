@@ -272,7 +272,7 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
     }
 
     public void OnReadRequested(SimulatedNode node, ulong requestId, ReadMode mode) =>
-        _reads.Add(requestId, new PendingRead(node.Id, MaxCommitKnown, mode));
+        _reads.Add(requestId, new PendingRead(node.Id, MaxCommitKnown, mode, run.Now));
 
     /// <summary>
     /// Linearizable reads (thesis §6.4): the read point covers every write committed before the read began, and is
@@ -304,10 +304,20 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
                 "read", $"read {readState.RequestId} at node {node.Id} got read index {readState.Index}, which nobody reported committed (max {MaxCommitKnown})");
         }
 
-        if (!read.Answered)
+        if (read.Answered) return;
+        _reads[readState.RequestId] = read with { Answered = true };
+        run.Counters.ReadsAnswered++;
+        if (run.Now == read.RequestedAt)
         {
-            _reads[readState.RequestId] = read with { Answered = true };
-            run.Counters.ReadsAnswered++;
+            // Answered before any message could travel: only the leader lease allows that. A Safe read must first
+            // hear a quorum confirm the leadership (thesis §6.4, step 3).
+            if (read.Mode == ReadMode.Safe && run.Nodes.Count > 1)
+            {
+                throw new InvariantViolationException(
+                    "read", $"Safe read {readState.RequestId} at node {node.Id} was answered without a heartbeat round");
+            }
+
+            run.Counters.ReadsServedByLease++;
         }
     }
 
@@ -417,5 +427,5 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
 
     private readonly record struct AppliedEntry(ulong Term, ulong DataHash, ulong StateHash, ulong Node);
 
-    private readonly record struct PendingRead(ulong Node, ulong CommitFloor, ReadMode Mode, bool Answered = false);
+    private readonly record struct PendingRead(ulong Node, ulong CommitFloor, ReadMode Mode, long RequestedAt, bool Answered = false);
 }

@@ -46,8 +46,6 @@ internal sealed class SimulatedNetwork
     /// <summary>Whether loss, duplication and long delays apply (off after healing).</summary>
     public bool FaultsEnabled { get; set; } = true;
 
-    public int PendingCount => _events.Count;
-
     public bool IsCut(ulong from, ulong to) => _cut[from, to];
 
     public void Cut(ulong from, ulong to) => _cut[from, to] = true;

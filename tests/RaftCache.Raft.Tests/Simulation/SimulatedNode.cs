@@ -79,6 +79,7 @@ internal sealed class SimulatedNode
             Random = new Random(randomSeed),
             MaxSizePerMsg = plan.MaxSizePerMsg,
             MaxInflightMsgs = plan.MaxInflightMsgs,
+            MaxUncommittedEntriesSize = plan.MaxUncommittedEntriesSize,
         };
         Raft = new RawNode(config, View);
     }

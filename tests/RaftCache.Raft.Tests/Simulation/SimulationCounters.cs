@@ -28,6 +28,9 @@ internal sealed class SimulationCounters
     public long ReadsRequested;
     public long ReadsRefused;
     public long ReadsAnswered;
+
+    /// <summary>Reads answered at the instant they were requested: served from the leader lease.</summary>
+    public long ReadsServedByLease;
     public long HealTicks;
 
     /// <summary>Seeds in which at least one follower installed a snapshot from the leader.</summary>
@@ -55,6 +58,7 @@ internal sealed class SimulationCounters
         ReadsRequested += other.ReadsRequested;
         ReadsRefused += other.ReadsRefused;
         ReadsAnswered += other.ReadsAnswered;
+        ReadsServedByLease += other.ReadsServedByLease;
         HealTicks += other.HealTicks;
         SeedsWithSnapshotInstall += other.SeedsWithSnapshotInstall;
     }
@@ -68,7 +72,7 @@ internal sealed class SimulationCounters
         text.Append($"entries committed {EntriesCommitted}; compactions {Compactions}; snapshots sent {SnapshotsSent} ");
         text.Append($"installed {SnapshotsInstalled} (in {SeedsWithSnapshotInstall} seeds); crashes {Crashes} restarts {Restarts}; ");
         text.Append($"partitions {Partitions}; transfers {Transfers}; reads requested {ReadsRequested} refused {ReadsRefused} ");
-        text.Append($"answered {ReadsAnswered}");
+        text.Append($"answered {ReadsAnswered} (served by lease {ReadsServedByLease})");
         return text.ToString();
     }
 }

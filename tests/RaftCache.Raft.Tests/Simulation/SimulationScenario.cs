@@ -17,7 +17,7 @@ internal sealed record SimulationScenario(string Name, int NodeCount, ReadMode R
     public int FaultTicks { get; init; } = 500;
 
     /// <summary>Ticks allowed after the faults stop for the cluster to converge; not converging is a failure.</summary>
-    public int MaxHealTicks { get; init; } = 400;
+    public int MaxHealTicks { get; init; } = 1000;
 
     /// <summary>The canary: what the storage forgets of the hard state across a restart.</summary>
     public HardStateLoss ForgetOnRestart { get; init; }
@@ -100,6 +100,9 @@ internal sealed record FaultPlan
     /// <summary>RaftConfig.MaxInflightMsgs: small values exercise flow control.</summary>
     public int MaxInflightMsgs { get; init; }
 
+    /// <summary>RaftConfig.MaxUncommittedEntriesSize: bounds the leader's backlog, dropping proposals beyond it.</summary>
+    public long MaxUncommittedEntriesSize { get; init; }
+
     public static FaultPlan Draw(Random random, SimulationScenario scenario)
     {
         // A lease read is only safe if no voter that acknowledged the lease can vote for someone else before it
@@ -128,8 +131,11 @@ internal sealed record FaultPlan
             TransferRate = random.NextDouble() * 0.01,
             CompactEvery = random.Next(8, 40),
             CompactKeep = random.Next(0, 6),
-            MaxSizePerMsg = random.Next(2) == 0 ? 1024 * 1024 : random.Next(40, 200),
-            MaxInflightMsgs = random.Next(2) == 0 ? 256 : random.Next(1, 8),
+            // Tight limits in half the seeds exercise message splitting and flow control. A window of one message of
+            // one entry drains a backlog slower than the workload fills it, so the limits stay above that.
+            MaxSizePerMsg = random.Next(2) == 0 ? 1024 * 1024 : random.Next(100, 400),
+            MaxInflightMsgs = random.Next(2) == 0 ? 256 : random.Next(2, 9),
+            MaxUncommittedEntriesSize = random.Next(3) == 0 ? random.Next(1_000, 8_000) : 0,
         };
     }
 
@@ -138,5 +144,5 @@ internal sealed record FaultPlan
         $"crash {CrashRate:F4}/tick (all {CrashAllRate:F4}) down {MinDowntimeTicks}-{MaxDowntimeTicks} ticks, " +
         $"partition {PartitionRate:F4}/tick for {MinPartitionTicks}-{MaxPartitionTicks}, propose {ProposeRate:F2}x{MaxProposalBatch}, " +
         $"read {ReadRate:F2}, transfer {TransferRate:F4}, compact every {CompactEvery} keep {CompactKeep}, " +
-        $"max msg {MaxSizePerMsg} B, inflight {MaxInflightMsgs}";
+        $"max msg {MaxSizePerMsg} B, inflight {MaxInflightMsgs}, max uncommitted {MaxUncommittedEntriesSize} B";
 }

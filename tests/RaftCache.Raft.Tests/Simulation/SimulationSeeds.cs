@@ -15,6 +15,12 @@ internal sealed record SeedSetReport(SimulationScenario Scenario, IReadOnlyList<
         var failures = Failures;
         var text = new StringBuilder();
         text.AppendLine($"{failures.Count} of {Outcomes.Count} seeds of scenario '{Scenario.Name}' failed: {string.Join(", ", failures.Select(f => f.Seed))}");
+        foreach (var failure in failures.Take(100))
+        {
+            var line = failure.Failure!;
+            var end = line.IndexOf('\n', StringComparison.Ordinal);
+            text.AppendLine($"  seed {failure.Seed}: {(end < 0 ? line : line[..end])}");
+        }
         foreach (var failure in failures.Take(detailed))
         {
             text.AppendLine();

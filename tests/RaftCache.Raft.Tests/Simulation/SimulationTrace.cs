@@ -40,8 +40,6 @@ internal sealed class SimulationTrace
 
     public ulong Fingerprint { get; private set; }
 
-    public long Count => _count;
-
     public void Record(TraceEvent step)
     {
         _recent[_count % Capacity] = step;
@@ -71,8 +69,20 @@ internal sealed class SimulationTrace
                 case TraceKind.BecameLeader:
                     text.Append($" term {step.Term} last index {step.Index}");
                     break;
-                case TraceKind.Propose or TraceKind.Read or TraceKind.ReadAnswered or TraceKind.InstallSnapshot or TraceKind.Compact:
-                    text.Append($" index {step.Index} extra {step.Extra}");
+                case TraceKind.Propose:
+                    text.Append($": {(ProposeOutcome)step.Extra} at ({step.Term}, {step.Index})");
+                    break;
+                case TraceKind.Read:
+                    text.Append($": read {step.Extra} requested, commit floor {step.Index}");
+                    break;
+                case TraceKind.ReadAnswered:
+                    text.Append($": read {step.Extra} answered at {step.Index}");
+                    break;
+                case TraceKind.InstallSnapshot:
+                    text.Append($": snapshot ({step.Term}, {step.Index})");
+                    break;
+                case TraceKind.Compact:
+                    text.Append($": snapshot at {step.Index}, log compacted to {step.Extra}");
                     break;
                 case TraceKind.Transfer or TraceKind.SnapshotReport or TraceKind.Unreachable:
                     text.Append($" peer {step.Peer} extra {step.Extra}");
