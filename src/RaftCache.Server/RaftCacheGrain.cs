@@ -70,6 +70,20 @@ internal sealed class RaftCacheGrain(
         };
     }
 
+    /// <summary>The active silo after <paramref name="current"/> in address order; <paramref name="wrapped"/> when the order starts over.</summary>
+    private SiloAddress NextSilo(SiloAddress current, out bool wrapped)
+    {
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress)
+            .OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1)
+            .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
+            .ToList();
+        var index = silos.IndexOf(current);
+        wrapped = index < 0 || index == silos.Count - 1;
+        return silos.Count == 0 ? localSilo.SiloAddress : silos[wrapped ? 0 : index + 1];
+    }
+
     private async Task<CacheReply> RouteAsync(Func<IRaftReplica, TimeSpan, Task<CacheReply>> call, bool mayHaveApplied, bool retryUnknown)
     {
         var started = time.GetTimestamp();
@@ -91,7 +105,7 @@ internal sealed class RaftCacheGrain(
             {
                 outcomeUnknown |= mayHaveApplied;
                 if (outcomeUnknown && !retryUnknown) return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The replica on {target} did not answer ({e.GetType().Name}); the command may or may not be applied.");
-                target = localSilo.SiloAddress;
+                target = NextSilo(target, out _);
                 await Task.Delay(backoff, time);
                 continue;
             }
@@ -117,10 +131,14 @@ internal sealed class RaftCacheGrain(
                     return reply;
             }
 
-            // No leader known yet (election in progress) or a dropped proposal: wait a little and ask again.
-            target = localSilo.SiloAddress;
-            await Task.Delay(backoff, time);
-            backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _options.TickInterval.TotalMilliseconds * 2));
+            // The replica asked knows no leader (an election, or it is cut off or not yet in the group) or the
+            // proposal was dropped: ask the next silo's replica, and pause after each full round of silos.
+            target = NextSilo(target, out var wrapped);
+            if (wrapped)
+            {
+                await Task.Delay(backoff, time);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _options.TickInterval.TotalMilliseconds * 2));
+            }
         }
 
         if (outcomeUnknown)

@@ -35,6 +35,13 @@ public class BasicCacheTests
         // Expiry also reaches the replicated state: a time-only entry advances log time without writes.
         var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(10));
         Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
+
+        // The client's status call gathers every replica through the façade.
+        var viaClient = await cache.GetStatusAsync();
+        Assert.Equal(3, viaClient.Replicas.Length);
+        Assert.Empty(viaClient.Unreachable);
+        Assert.Equal(status.Leader!.MemberId, viaClient.Leader!.MemberId);
+        Assert.All(viaClient.Replicas, r => Assert.True(r.Healthy, r.Message));
     }
 
     [Fact]

@@ -61,8 +61,30 @@ public sealed class CacheCluster : IAsyncDisposable
         return new CacheCluster(cluster, faults);
     }
 
-    /// <summary>Every active silo's replica status, straight from the silos.</summary>
-    public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus();
+    /// <summary>
+    /// Every active silo's replica status, asked by each silo of its own replica, so that a partition of replica
+    /// calls (which also cuts the façade's status calls across it) does not hide anyone.
+    /// </summary>
+    public async Task<ClusterStatus> StatusAsync()
+    {
+        var silos = Cluster.GetActiveSilos().ToList();
+        var replies = await Task.WhenAll(silos.Select(async silo =>
+        {
+            try
+            {
+                return (silo, await Replica(silo).GetStatus().WaitAsync(TimeSpan.FromSeconds(5)), (string?)null);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return (silo, (ReplicaStatus?)null, e.Message);
+            }
+        }));
+        return new ClusterStatus
+        {
+            Replicas = [.. replies.Where(r => r.Item2 is not null).Select(r => r.Item2!).OrderBy(r => r.Silo, StringComparer.Ordinal)],
+            Unreachable = [.. replies.Where(r => r.Item2 is null).Select(r => $"{r.silo.SiloAddress}: {r.Item3}")],
+        };
+    }
 
     /// <summary>Waits until one leader leads a group with <paramref name="voters"/> voters that every active replica follows.</summary>
     public async Task WaitForStableGroupAsync(int voters, TimeSpan timeout, int? learners = null)

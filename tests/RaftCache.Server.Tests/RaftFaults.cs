@@ -4,7 +4,7 @@ using RaftCache.Server.Transport;
 namespace RaftCache.Server.Tests;
 
 /// <summary>
-/// Cuts or delays replica-to-replica calls per (from silo, to silo) pair, partitioning Raft without disturbing
+/// Cuts or delays Raft messages between replicas per (from silo, to silo) pair, partitioning Raft without disturbing
 /// Orleans membership (its own probes do not go through grain call filters).
 /// </summary>
 public sealed class RaftFaults
@@ -29,8 +29,28 @@ public sealed class RaftFaults
         }
     }
 
+    /// <summary>
+    /// Cuts every link between a silo of <paramref name="side"/> and a silo of <paramref name="others"/>, both ways;
+    /// silos on the same side still reach each other. Isolates a minority such as the leader with a learner.
+    /// </summary>
+    public void Partition(IEnumerable<SiloAddress> side, IEnumerable<SiloAddress> others)
+    {
+        var minority = side.ToList();
+        var rest = others.Where(o => !minority.Contains(o)).ToList();
+        foreach (var silo in minority) Isolate(silo, rest);
+    }
+
+    /// <summary>Whether any link is cut now.</summary>
+    public bool IsPartitioned => !_cut.IsEmpty;
+
     /// <summary>Delays each replica call by a random time up to <paramref name="maxDelay"/>, which also reorders them.</summary>
     public void DelayUpTo(TimeSpan maxDelay) => _maxDelayMs = (int)maxDelay.TotalMilliseconds;
+
+    /// <summary>Whether replica calls are being delayed now.</summary>
+    public bool IsDelaying => _maxDelayMs > 0;
+
+    /// <summary>Restores every link, keeping any delay in force.</summary>
+    public void HealPartition() => _cut.Clear();
 
     /// <summary>Restores every link and removes delays.</summary>
     public void Heal()
@@ -61,7 +81,11 @@ internal sealed class RaftFaultFilter(RaftFaults faults, ILocalSiloDetails local
 {
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (context.InterfaceMethod?.DeclaringType == typeof(IRaftReplica) && SystemTargetGrainId.TryParse(context.TargetId, out var target))
+        // Only Raft traffic between replicas is cut or delayed; the façade's calls to replicas still go through, as
+        // when a client's requests reach the majority side of a partition through any silo.
+        if (context.InterfaceMethod?.Name is nameof(IRaftReplica.Deliver) or nameof(IRaftReplica.InstallSnapshotChunk)
+            && context.InterfaceMethod.DeclaringType == typeof(IRaftReplica)
+            && SystemTargetGrainId.TryParse(context.TargetId, out var target))
         {
             var to = target.GetSiloAddress();
             if (faults.IsCut(localSilo.SiloAddress, to))

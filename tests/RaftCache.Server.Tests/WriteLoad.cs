@@ -26,14 +26,12 @@ public sealed class WriteLoad : IAsyncDisposable
                         await cache.PutAsync(key, value);
                         Acknowledged[key] = value;
                     }
-                    catch (RaftCacheException)
+                    catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        // Unavailable or unknown outcome while the cluster recovers: not acknowledged, not checked.
+                        // Unavailable, unknown outcome or a call to a dead silo while the cluster recovers: not
+                        // acknowledged, not checked; the kinds are reported if the load stalls.
                         Interlocked.Increment(ref _failures);
-                    }
-                    catch (Exception e) when (e is TimeoutException or OrleansException)
-                    {
-                        Interlocked.Increment(ref _failures);
+                        FailureKinds.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
                     }
                 }
             }));
@@ -44,8 +42,20 @@ public sealed class WriteLoad : IAsyncDisposable
 
     public long Failures => Interlocked.Read(ref _failures);
 
-    public Task WaitForAcknowledgedAsync(int count, TimeSpan timeout) =>
-        Eventually.WaitAsync(() => Task.FromResult(Acknowledged.Count >= count), timeout, $"{count} acknowledged writes (have {Acknowledged.Count}, {Failures} failures)");
+    public ConcurrentDictionary<string, int> FailureKinds { get; } = new();
+
+    public async Task WaitForAcknowledgedAsync(int count, TimeSpan timeout)
+    {
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(Acknowledged.Count >= count), timeout, $"{count} acknowledged writes");
+        }
+        catch (TimeoutException e)
+        {
+            var kinds = string.Join(", ", FailureKinds.Select(k => $"{k.Key} x{k.Value}"));
+            throw new TimeoutException($"{e.Message} Have {Acknowledged.Count}; {Failures} failures ({kinds}); workers finished: {_workers.Count(w => w.IsCompleted)}.", e);
+        }
+    }
 
     public async Task StopAsync()
     {

@@ -80,7 +80,7 @@ internal sealed partial class RaftReplicaService
             return NotLeader();
         }
 
-        ProcessReady();
+        ScheduleFlush();
         ulong readIndex;
         try
         {
@@ -174,7 +174,7 @@ internal sealed partial class RaftReplicaService
         _lastProposalTimestamp = _time.GetTimestamp();
         var completion = new TaskCompletionSource<CacheReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _time.GetTimestamp());
-        ProcessReady();
+        ScheduleFlush();
         try
         {
             return await completion.Task.WaitAsync(timeout, _time);

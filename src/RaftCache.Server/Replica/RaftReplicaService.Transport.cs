@@ -76,7 +76,7 @@ internal sealed partial class RaftReplicaService
 
         if (_node is null) return Task.CompletedTask;
         foreach (var message in messages) StepRemote(message);
-        ProcessReady();
+        ScheduleFlush();
         return Task.CompletedTask;
     }
 
