@@ -1,0 +1,291 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RaftCache.Client;
+using Spectre.Console;
+
+namespace RaftCache.Cli;
+
+/// <summary>What one bench run does.</summary>
+internal sealed record BenchSettings(
+    string Op, ReadConsistency Consistency, int Concurrency, long? Count, TimeSpan Duration, TimeSpan Warmup,
+    int Keys, int ValueSize, double ReadFraction, bool Json);
+
+/// <summary>The measured outcome of one phase.</summary>
+internal sealed record PhaseResult(string Name, long Ops, long Errors, Dictionary<string, long> ErrorsByType, long Misses, double Seconds, LatencyHistogram Latency)
+{
+    public double OpsPerSecond => Seconds > 0 ? Ops / Seconds : 0;
+}
+
+/// <summary>
+/// <c>bench</c>: a bounded load against the cache, measured next to the no-op ceiling (the same client and
+/// concurrency calling a grain that does nothing), so that cache throughput reads as a fraction of what a bare Orleans
+/// call achieves on the same machine.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static Command Build()
+    {
+        var op = new Option<string>("--op") { Description = "put, get, or mix (gets and puts, see --read-fraction).", DefaultValueFactory = _ => "put" }
+            .AcceptOnlyFromAmong("put", "get", "mix");
+        var consistency = Commands.ConsistencyOption("Consistency of the gets: linearizable (default), lease or local.");
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent requests in flight.", DefaultValueFactory = _ => 64 };
+        var count = new Option<long?>("--count", "-n") { Description = "Stop after this many operations per phase (instead of --duration)." };
+        var duration = new Option<TimeSpan?>("--duration", "-d")
+        {
+            Description = "Length of each measured phase (default 10s).",
+            CustomParser = Durations.ParsePositive,
+            HelpName = "DURATION",
+        };
+        var warmup = new Option<TimeSpan?>("--warmup")
+        {
+            Description = "Unmeasured load before each phase, so the JIT and connections settle (default 1s; 0s for none).",
+            CustomParser = r => r.Tokens.Count == 1 && Durations.TryParse(r.Tokens[0].Value, out var t) && t >= TimeSpan.Zero ? t : Invalid(r),
+            HelpName = "DURATION",
+        };
+        var keys = new Option<int>("--keys") { Description = "Number of distinct keys.", DefaultValueFactory = _ => 1000 };
+        var valueSize = new Option<int>("--value-size") { Description = "Value size in bytes.", DefaultValueFactory = _ => 100 };
+        var readFraction = new Option<double>("--read-fraction") { Description = "mix: the fraction of operations that are gets.", DefaultValueFactory = _ => 0.5 };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON, without progress display." };
+        concurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000) r.AddError("--concurrency must be between 1 and 10000."); });
+        count.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is < 1) r.AddError("--count must be positive."); });
+        keys.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000_000) r.AddError("--keys must be between 1 and 10000000."); });
+        valueSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 16 * 1024 * 1024) r.AddError("--value-size must be between 0 and 16777216."); });
+        readFraction.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN) r.AddError("--read-fraction must be between 0 and 1."); });
+
+        var command = new Command("bench", "Measure throughput and latency (p50/p90/p99/p99.9) of an operation, and the no-op ceiling of the same client.")
+        {
+            op, consistency, concurrency, count, duration, warmup, keys, valueSize, readFraction, json,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(count) is not null && r.GetResult(duration) is not null) r.AddError("Use --count or --duration, not both.");
+        });
+        command.SetAction((parse, cancellation) => Commands.RunAsync(parse, connection =>
+        {
+            var settings = new BenchSettings(
+                parse.GetValue(op)!, Commands.ParseConsistency(parse.GetValue(consistency)!), parse.GetValue(concurrency),
+                parse.GetValue(count), parse.GetValue(duration) ?? TimeSpan.FromSeconds(10), parse.GetValue(warmup) ?? TimeSpan.FromSeconds(1),
+                parse.GetValue(keys), parse.GetValue(valueSize), parse.GetValue(readFraction), parse.GetValue(json));
+            return RunAsync(connection, settings, cancellation);
+        }, cancellation));
+        return command;
+    }
+
+    private static TimeSpan? Invalid(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        result.AddError($"'{string.Join(' ', result.Tokens.Select(t => t.Value))}' is not a duration (for example 0s, 500ms, 2s).");
+        return null;
+    }
+
+    private static async Task<int> RunAsync(ClusterConnection connection, BenchSettings settings, CancellationToken cancellation)
+    {
+        var cache = connection.Cache;
+        var noop = connection.Client.GetGrain<IRaftCacheNoOpGrain>(0);
+        var keys = Enumerable.Range(0, settings.Keys).Select(i => Encoding.UTF8.GetBytes($"bench:{i}")).ToArray();
+        var value = new byte[settings.ValueSize];
+        new Random(42).NextBytes(value);
+
+        if (settings.Op is "get" or "mix")
+        {
+            // Gets of absent keys would measure misses, not reads of values: store every key first.
+            if (!settings.Json) Console.WriteLine($"Pre-populating {keys.Length} keys...");
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Concurrency, keys.Length)).Select(async _ =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < keys.Length)
+                    await cache.PutAsync(keys[i], value).ConfigureAwait(false);
+            })).ConfigureAwait(false);
+        }
+
+        var ceiling = await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), cancellation).ConfigureAwait(false);
+        var name = settings.Op switch
+        {
+            "put" => "put",
+            "get" => $"get ({settings.Consistency.ToString().ToLowerInvariant()})",
+            _ => $"mix ({settings.ReadFraction:P0} get {settings.Consistency.ToString().ToLowerInvariant()})",
+        };
+        Func<Random, long, Task> operation = settings.Op switch
+        {
+            "put" => (random, _) => cache.PutAsync(keys[random.Next(keys.Length)], value),
+            "get" => (random, _) => GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency),
+            _ => (random, _) => random.NextDouble() < settings.ReadFraction
+                ? GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency)
+                : cache.PutAsync(keys[random.Next(keys.Length)], value),
+        };
+        var result = await RunPhaseAsync(name, settings, operation, cancellation).ConfigureAwait(false);
+        Report(settings, ceiling, result);
+        return result.Ops - result.Errors > 0 ? ExitCodes.Ok : ExitCodes.Unavailable;
+    }
+
+    /// <summary>A get that reports a miss as <see cref="MissException"/>-free bookkeeping: misses are counted, not errors.</summary>
+    private static async Task GetAsync(IRaftCacheClient cache, byte[] key, ReadConsistency consistency)
+    {
+        if (await cache.GetAsync(key, consistency).ConfigureAwait(false) is null) throw new MissException();
+    }
+
+    private sealed class MissException : Exception;
+
+    private sealed class Worker(int seed)
+    {
+        public readonly LatencyHistogram Latency = new();
+        public readonly Dictionary<string, long> Errors = [];
+        public readonly Random Random = new(seed);
+        public long Completed;
+        public long Misses;
+    }
+
+    private static async Task<PhaseResult> RunPhaseAsync(string name, BenchSettings settings, Func<Random, long, Task> operation, CancellationToken cancellation)
+    {
+        if (settings.Warmup > TimeSpan.Zero)
+            await RunLoadAsync(settings with { Count = null, Duration = settings.Warmup }, operation, name + " warm-up", progress: false, cancellation).ConfigureAwait(false);
+        return await RunLoadAsync(settings, operation, name, progress: !settings.Json, cancellation).ConfigureAwait(false);
+    }
+
+    private static async Task<PhaseResult> RunLoadAsync(BenchSettings settings, Func<Random, long, Task> operation, string name, bool progress, CancellationToken cancellation)
+    {
+        var workers = Enumerable.Range(0, settings.Concurrency).Select(i => new Worker(1000 + i)).ToArray();
+        var remaining = settings.Count ?? long.MaxValue;
+        var watch = Stopwatch.StartNew();
+        var end = settings.Count is null ? Stopwatch.GetTimestamp() + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var nanosPerTick = 1e9 / Stopwatch.Frequency;
+
+        async Task WorkAsync(Worker worker)
+        {
+            // Start every worker on the thread pool, not inline on the caller.
+            await Task.Yield();
+            while (!cancellation.IsCancellationRequested && Stopwatch.GetTimestamp() < end && Interlocked.Decrement(ref remaining) >= 0)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await operation(worker.Random, worker.Completed).ConfigureAwait(false);
+                }
+                catch (MissException)
+                {
+                    worker.Misses++;
+                }
+                catch (Exception e) when (e is RaftCacheException or TimeoutException or OrleansException)
+                {
+                    var type = e.GetType().Name;
+                    worker.Errors[type] = worker.Errors.GetValueOrDefault(type) + 1;
+                }
+
+                worker.Latency.Record((long)((Stopwatch.GetTimestamp() - started) * nanosPerTick));
+                Volatile.Write(ref worker.Completed, worker.Completed + 1);
+            }
+        }
+
+        var load = Task.WhenAll(workers.Select(WorkAsync));
+        if (progress) await ShowProgressAsync(name, settings, load, workers, watch).ConfigureAwait(false);
+        await load.ConfigureAwait(false);
+        var seconds = watch.Elapsed.TotalSeconds;
+        cancellation.ThrowIfCancellationRequested();
+
+        var latency = new LatencyHistogram();
+        var errors = new Dictionary<string, long>();
+        long misses = 0;
+        foreach (var worker in workers)
+        {
+            latency.Add(worker.Latency);
+            misses += worker.Misses;
+            foreach (var (type, n) in worker.Errors) errors[type] = errors.GetValueOrDefault(type) + n;
+        }
+
+        return new PhaseResult(name, latency.Count, errors.Values.Sum(), errors, misses, seconds, latency);
+    }
+
+    private static Task ShowProgressAsync(string name, BenchSettings settings, Task load, Worker[] workers, Stopwatch watch) =>
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(name), maxValue: 1.0);
+                while (!load.IsCompleted)
+                {
+                    await Task.WhenAny(load, Task.Delay(250)).ConfigureAwait(false);
+                    var done = workers.Sum(w => Volatile.Read(ref w.Completed));
+                    var rate = done / Math.Max(watch.Elapsed.TotalSeconds, 1e-3);
+                    task.Value = settings.Count is { } n ? Math.Min(1.0, (double)done / n) : Math.Min(1.0, watch.Elapsed / settings.Duration);
+                    task.Description = Markup.Escape($"{name}: {done:N0} ops, {rate:N0} ops/s");
+                }
+
+                task.Value = 1.0;
+            });
+
+    private static void Report(BenchSettings settings, PhaseResult ceiling, PhaseResult result)
+    {
+        var ratio = ceiling.OpsPerSecond > 0 ? result.OpsPerSecond / ceiling.OpsPerSecond : 0;
+        if (settings.Json)
+        {
+            var document = new
+            {
+                op = settings.Op,
+                consistency = settings.Consistency.ToString().ToLowerInvariant(),
+                concurrency = settings.Concurrency,
+                count = settings.Count,
+                durationSeconds = settings.Count is null ? settings.Duration.TotalSeconds : (double?)null,
+                keys = settings.Keys,
+                valueSize = settings.ValueSize,
+                readFraction = settings.Op == "mix" ? settings.ReadFraction : (double?)null,
+                ceiling = Describe(ceiling),
+                result = Describe(result),
+                ratioToCeiling = Math.Round(ratio, 4),
+            };
+            Console.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("phase", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "ratio");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        foreach (var phase in new[] { ceiling, result })
+        {
+            var l = phase.Latency;
+            table.AddRow(
+                Markup.Escape(phase.Name), phase.Ops.ToString("N0", CultureInfo.InvariantCulture), phase.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                Ms(l.ValueAt(0.5)), Ms(l.ValueAt(0.9)), Ms(l.ValueAt(0.99)), Ms(l.ValueAt(0.999)), Ms(l.Max),
+                phase.Errors.ToString("N0", CultureInfo.InvariantCulture),
+                phase == ceiling ? "1.00" : ratio.ToString("0.00", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ratio = ops/s relative to the no-op ceiling.");
+        foreach (var phase in new[] { ceiling, result })
+        {
+            foreach (var (type, n) in phase.ErrorsByType) Console.WriteLine($"{phase.Name}: {n} x {type}");
+            if (phase.Misses > 0) Console.WriteLine($"{phase.Name}: {phase.Misses} gets found no value");
+        }
+    }
+
+    private static object Describe(PhaseResult phase) => new
+    {
+        name = phase.Name,
+        ops = phase.Ops,
+        errors = phase.Errors,
+        errorsByType = phase.ErrorsByType,
+        misses = phase.Misses,
+        seconds = Math.Round(phase.Seconds, 3),
+        opsPerSecond = Math.Round(phase.OpsPerSecond, 1),
+        latencyMs = new
+        {
+            p50 = Round(phase.Latency.ValueAt(0.5)),
+            p90 = Round(phase.Latency.ValueAt(0.9)),
+            p99 = Round(phase.Latency.ValueAt(0.99)),
+            p999 = Round(phase.Latency.ValueAt(0.999)),
+            max = Round(phase.Latency.Max),
+            mean = Round(phase.Latency.Count == 0 ? 0 : phase.Latency.Sum / phase.Latency.Count),
+        },
+    };
+
+    private static double Round(double nanoseconds) => Math.Round(nanoseconds / 1e6, 3);
+
+    private static string Ms(double nanoseconds) => (nanoseconds / 1e6).ToString("0.000", CultureInfo.InvariantCulture);
+}

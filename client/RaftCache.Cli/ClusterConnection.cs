@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using RaftCache.Client;
+using StackExchange.Redis;
+
+namespace RaftCache.Cli;
+
+/// <summary>Where the cluster is and how long to wait for it.</summary>
+/// <param name="Gateways">Static gateway endpoints (ignored with <paramref name="Redis"/>).</param>
+/// <param name="Redis">A Redis connection string: find gateways in the cluster's Redis membership table.</param>
+/// <param name="ClusterId">The Orleans cluster id.</param>
+/// <param name="ServiceId">The Orleans service id.</param>
+/// <param name="ConnectTimeout">How long to try to connect.</param>
+/// <param name="RequestTimeout">How long one request may take before the client gives up on it.</param>
+internal sealed record ConnectionSettings(
+    IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId, string ServiceId, TimeSpan ConnectTimeout, TimeSpan RequestTimeout)
+{
+    /// <summary>The development cluster's gateways (see the silo's defaults).</summary>
+    public static IReadOnlyList<IPEndPoint> DevGateways { get; } =
+        [new(IPAddress.Loopback, 30000), new(IPAddress.Loopback, 30001), new(IPAddress.Loopback, 30002)];
+
+    public string Describe() => Redis is not null ? $"the Redis membership table at {Redis}" : string.Join(", ", Gateways.Select(g => g.ToString()));
+}
+
+/// <summary>The cluster could not be reached in time.</summary>
+internal sealed class ClusterUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A connected Orleans client host.</summary>
+internal sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host) => _host = host;
+
+    public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
+
+    public IRaftCacheClient Cache => _host.Services.GetRequiredService<IRaftCacheClient>();
+
+    public static async Task<ClusterConnection> ConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.UseOrleansClient(client =>
+        {
+            if (settings.Redis is { } redis)
+                client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            else
+                client.UseStaticClustering([.. settings.Gateways]);
+            client.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = settings.ClusterId;
+                options.ServiceId = settings.ServiceId;
+            });
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.RequestTimeout);
+            // Keep trying until the deadline: a cluster that is still starting accepts connections a moment later.
+            client.UseConnectionRetryFilter(async (_, token) =>
+            {
+                if (deadline.Elapsed >= settings.ConnectTimeout || token.IsCancellationRequested) return false;
+                await Task.Delay(TimeSpan.FromMilliseconds(250), token).ConfigureAwait(false);
+                return true;
+            });
+            client.AddRaftCacheClient();
+        });
+        var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.ConnectTimeout);
+        try
+        {
+            await host.StartAsync(timeout.Token).ConfigureAwait(false);
+            return new ClusterConnection(host);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            host.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new ClusterUnreachableException(
+                $"Could not connect to the RaftCache cluster ({settings.Describe()}) within {settings.ConnectTimeout.TotalSeconds:0.#} s: {e.Message}" + Environment.NewLine +
+                "Start a local cluster with `dotnet run --project silo/RaftCache.Silo`, or point to yours with --gateway HOST:PORT or --redis CONNECTION.", e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _host.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or OrleansException or TimeoutException)
+        {
+            // Leaving a cluster that went away is not an error of the command that already ran.
+        }
+
+        _host.Dispose();
+    }
+}

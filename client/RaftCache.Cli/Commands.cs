@@ -1,0 +1,194 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace RaftCache.Cli;
+
+/// <summary>The commands and the error handling they share.</summary>
+internal static class Commands
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("RaftCache client: a Raft-replicated in-memory cache on Orleans." + Environment.NewLine + ExitCodes.Description);
+        root.Options.Add(GlobalOptions.Gateway);
+        root.Options.Add(GlobalOptions.Redis);
+        root.Options.Add(GlobalOptions.ClusterId);
+        root.Options.Add(GlobalOptions.ServiceId);
+        root.Options.Add(GlobalOptions.ConnectTimeout);
+        root.Options.Add(GlobalOptions.Timeout);
+        root.Subcommands.Add(Put());
+        root.Subcommands.Add(Get());
+        root.Subcommands.Add(Delete());
+        root.Subcommands.Add(Clear());
+        root.Subcommands.Add(Status());
+        root.Subcommands.Add(BenchCommand.Build());
+        return root;
+    }
+
+    public static Option<string> ConsistencyOption(string description) => new Option<string>("--consistency", "-c")
+    {
+        Description = description,
+        DefaultValueFactory = _ => "linearizable",
+    }.AcceptOnlyFromAmong("linearizable", "lease", "local");
+
+    public static ReadConsistency ParseConsistency(string text) => text switch
+    {
+        "lease" => ReadConsistency.Lease,
+        "local" => ReadConsistency.Local,
+        _ => ReadConsistency.Linearizable,
+    };
+
+    private static Command Put()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
+        var value = new Argument<string>("VALUE") { Description = "The value (UTF-8)." };
+        var ttl = new Option<TimeSpan?>("--ttl")
+        {
+            Description = "Expire the value after this long, for example 30s, 5m or 00:10:00.",
+            CustomParser = Durations.ParsePositive,
+            HelpName = "DURATION",
+        };
+        var command = new Command("put", "Store VALUE under KEY (linearizable, applied exactly once).") { key, value, ttl };
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            await connection.Cache.PutAsync(parse.GetValue(key)!, parse.GetValue(value)!, parse.GetValue(ttl)).ConfigureAwait(false);
+            Console.WriteLine("OK");
+            return ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static Command Get()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
+        var consistency = ConsistencyOption("linearizable (default: sees every acknowledged write), lease (leader lease, no quorum round) or local (the silo's own replica, possibly stale).");
+        var command = new Command("get", "Print the value stored under KEY; exit code 1 if there is none.") { key, consistency };
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            var found = await connection.Cache.GetAsync(parse.GetValue(key)!, ParseConsistency(parse.GetValue(consistency)!)).ConfigureAwait(false);
+            if (found is null)
+            {
+                Console.Error.WriteLine("(not found)");
+                return ExitCodes.NotFound;
+            }
+
+            Console.WriteLine(found);
+            return ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
+        var command = new Command("delete", "Remove KEY; prints whether it held a value (exit code 0 either way).") { key };
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            var existed = await connection.Cache.DeleteAsync(parse.GetValue(key)!).ConfigureAwait(false);
+            Console.WriteLine(existed ? "deleted" : "not found");
+            return ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static Command Clear()
+    {
+        var command = new Command("clear", "Remove every key.");
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            await connection.Cache.ClearAsync().ConfigureAwait(false);
+            Console.WriteLine("OK");
+            return ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var command = new Command("status", "Show every replica: silo, member id, role, term, commit and applied index, and lag behind the leader's commit.");
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            var status = await connection.Cache.GetStatusAsync().ConfigureAwait(false);
+            RenderStatus(status);
+            return status.Leader is null ? ExitCodes.Unavailable : ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static void RenderStatus(ClusterStatus status)
+    {
+        var leader = status.Leader;
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("silo", "member id", "role", "in group", "term", "commit", "applied", "lag", "entries", "healthy");
+        foreach (var column in table.Columns.Skip(4)) column.RightAligned();
+        foreach (var replica in status.Replicas)
+        {
+            var membership = leader is null ? "?"
+                : leader.Voters.Contains(replica.MemberId) ? "voter"
+                : leader.Learners.Contains(replica.MemberId) ? "learner"
+                : "no";
+            var lag = leader is null ? "?" : (leader.Commit >= replica.Applied ? leader.Commit - replica.Applied : 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var role = replica.Role == "Leader" ? "[bold green]Leader[/]" : Markup.Escape(replica.Role);
+            var healthy = replica.Healthy ? "yes" : "[red]no[/]" + (replica.Message is { } m ? " " + Markup.Escape(m) : "");
+            table.AddRow(Markup.Escape(replica.Silo), replica.MemberId.ToString(System.Globalization.CultureInfo.InvariantCulture), role, membership,
+                Num(replica.Term), Num(replica.Commit), Num(replica.Applied), lag, Num(replica.EntryCount), healthy);
+        }
+
+        AnsiConsole.Write(table);
+        foreach (var unreachable in status.Unreachable) AnsiConsole.MarkupLine("[red]unreachable[/] " + Markup.Escape(unreachable));
+        AnsiConsole.MarkupLine(leader is null
+            ? "[red]No leader.[/]"
+            : $"Leader: {Markup.Escape(leader.Silo)} (member {leader.MemberId}), term {leader.Term}, commit {leader.Commit}, {leader.Voters.Length} voters, {leader.Learners.Length} learners.");
+    }
+
+    private static string Num<T>(T value) where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Connects, runs <paramref name="body"/>, and turns every failure into a message and its exit code.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<ClusterConnection, Task<int>> body, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse), cancellation).ConfigureAwait(false);
+            return await body(connection).ConfigureAwait(false);
+        }
+        catch (ClusterUnreachableException e)
+        {
+            return Fail(ExitCodes.Unreachable, e.Message);
+        }
+        catch (RaftCacheException e)
+        {
+            return Fail(ExitCodes.For(e), $"{Describe(e)}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return Fail(ExitCodes.Interrupted, "interrupted.");
+        }
+        catch (TimeoutException e)
+        {
+            return Fail(ExitCodes.Timeout, "the cluster did not answer in time (--timeout); the outcome is unknown. " + e.Message);
+        }
+        catch (OrleansException e)
+        {
+            return Fail(ExitCodes.Timeout, $"the connection to the cluster failed ({e.GetType().Name}); the outcome is unknown. {e.Message}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Fail(ExitCodes.Failure, $"unexpected error: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    public static string Describe(RaftCacheException e) => e switch
+    {
+        CacheArgumentException => "invalid argument",
+        CacheUnavailableException => "unavailable (not applied)",
+        CacheOutcomeUnknownException => "outcome unknown (the write may or may not be applied)",
+        CacheOverloadedException => "overloaded (not applied; retry later)",
+        CacheSessionExpiredException => "session expired (not applied)",
+        _ => "error",
+    };
+
+    private static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine("raftcache: " + message);
+        return code;
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace RaftCache.Silo;
+
+/// <summary>How the silo process runs.</summary>
+public enum SiloMode
+{
+    /// <summary>A local development cluster: several silos on loopback in this one process (the default).</summary>
+    Dev,
+
+    /// <summary>One silo in this process, with ports and clustering from the options (deployment).</summary>
+    Silo,
+}
+
+/// <summary>Which membership table the silos share.</summary>
+public enum ClusteringKind
+{
+    /// <summary>The membership table lives in the primary silo: quick to set up, but the primary is a single point of failure.</summary>
+    Localhost,
+
+    /// <summary>The membership table lives in a Redis (or Garnet) server: any silo may fail.</summary>
+    Redis,
+}
+
+/// <summary>Settings of the silo host, bound from the configuration section <c>Silo</c> and the command line.</summary>
+public sealed class SiloHostOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Silo";
+
+    /// <summary>The first silo port of the development cluster; silo i uses this plus i.</summary>
+    public const int DevSiloPort = 11111;
+
+    /// <summary>The first gateway port of the development cluster; silo i uses this plus i.</summary>
+    public const int DevGatewayPort = 30000;
+
+    /// <summary>Dev (default) or Silo.</summary>
+    public SiloMode Mode { get; set; } = SiloMode.Dev;
+
+    /// <summary>The number of silos of the development cluster. Default 3.</summary>
+    public int DevSilos { get; set; } = 3;
+
+    /// <summary>The silo-to-silo port (deployment mode; the first port of the development cluster). Default 11111.</summary>
+    public int SiloPort { get; set; } = DevSiloPort;
+
+    /// <summary>The client gateway port (deployment mode; the first port of the development cluster). Default 30000.</summary>
+    public int GatewayPort { get; set; } = DevGatewayPort;
+
+    /// <summary>The address the silo listens on and advertises. Default 127.0.0.1.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>Localhost (default) or Redis.</summary>
+    public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
+
+    /// <summary>Localhost clustering: the primary silo's silo endpoint (host:port). Default: this silo is the primary.</summary>
+    public string? Primary { get; set; }
+
+    /// <summary>Redis clustering: the StackExchange.Redis connection string, for example <c>127.0.0.1:6379</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>The Orleans cluster id; clients must use the same. Default <c>raftcache</c>.</summary>
+    public string ClusterId { get; set; } = "raftcache";
+
+    /// <summary>The Orleans service id. Default <c>raftcache</c>.</summary>
+    public string ServiceId { get; set; } = "raftcache";
+
+    /// <summary>The silo name (logs only). Default: chosen by Orleans.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// How long a stop (Ctrl+C, SIGTERM) may take: the replica hands leadership over and asks to be removed from the
+    /// group before the silo leaves. Default 10 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Development cluster: how long to wait for a leader before giving up. Default 60 s.</summary>
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The command-line switches and the configuration keys they set.</summary>
+    public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--mode"] = "Silo:Mode",
+        ["--silos"] = "Silo:DevSilos",
+        ["--silo-port"] = "Silo:SiloPort",
+        ["--gateway-port"] = "Silo:GatewayPort",
+        ["--address"] = "Silo:Address",
+        ["--clustering"] = "Silo:Clustering",
+        ["--primary"] = "Silo:Primary",
+        ["--redis"] = "Silo:Redis",
+        ["--cluster-id"] = "Silo:ClusterId",
+        ["--service-id"] = "Silo:ServiceId",
+        ["--name"] = "Silo:Name",
+        ["--shutdown-timeout"] = "Silo:ShutdownTimeout",
+        ["--ready-timeout"] = "Silo:ReadyTimeout",
+        ["--probe-timeout"] = "Membership:ProbeTimeout",
+        ["--missed-probes-limit"] = "Membership:NumMissedProbesLimit",
+        ["--table-refresh-timeout"] = "Membership:TableRefreshTimeout",
+    };
+
+    /// <summary>The parsed <see cref="Address"/> (valid after <see cref="Validate"/>).</summary>
+    public IPAddress IPAddress => IPAddress.Parse(Address);
+
+    /// <summary>Binds the options from <paramref name="configuration"/>; each value that does not convert becomes a message.</summary>
+    /// <remarks>Bound one setting at a time, so that one bad value does not hide the others' errors.</remarks>
+    public static SiloHostOptions Bind(IConfiguration configuration, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(errors);
+        var options = new SiloHostOptions();
+        var section = configuration.GetSection(SectionName);
+        foreach (var property in typeof(SiloHostOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            var setting = section.GetSection(property.Name);
+            if (setting.Value is null) continue;
+            try
+            {
+                property.SetValue(options, setting.Get(property.PropertyType));
+            }
+            catch (InvalidOperationException e)
+            {
+                errors.Add(ConfigurationErrors.Describe(e));
+            }
+        }
+
+        return options;
+    }
+
+    /// <summary>Adds a message per invalid setting to <paramref name="errors"/>.</summary>
+    public void Validate(List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (!Enum.IsDefined(Mode)) errors.Add($"--mode must be dev or silo (is {Mode}).");
+        if (!Enum.IsDefined(Clustering)) errors.Add($"--clustering must be localhost or redis (is {Clustering}).");
+        if (!IPAddress.TryParse(Address, out _)) errors.Add($"--address must be an IP address (is '{Address}').");
+        if (Mode == SiloMode.Dev)
+        {
+            if (DevSilos is < 1 or > 9) errors.Add($"--silos must be between 1 and 9 (is {DevSilos}).");
+            if (Clustering != ClusteringKind.Localhost) errors.Add("The development cluster uses localhost clustering; use --mode silo for Redis clustering.");
+        }
+
+        var silos = Mode == SiloMode.Dev ? Math.Max(DevSilos, 1) : 1;
+        if (SiloPort < 1 || SiloPort + silos - 1 > 65535) errors.Add($"--silo-port must be a TCP port (is {SiloPort}).");
+        if (GatewayPort < 1 || GatewayPort + silos - 1 > 65535) errors.Add($"--gateway-port must be a TCP port (is {GatewayPort}).");
+        if (Mode == SiloMode.Silo && SiloPort == GatewayPort) errors.Add("--silo-port and --gateway-port must differ.");
+        if (Mode == SiloMode.Dev && SiloPort < GatewayPort + silos && GatewayPort < SiloPort + silos)
+            errors.Add("The silo and gateway port ranges of the development cluster overlap.");
+        if (Clustering == ClusteringKind.Redis && string.IsNullOrWhiteSpace(Redis))
+            errors.Add("--redis CONNECTION is required with --clustering redis (for example --redis 127.0.0.1:6379).");
+        if (Clustering == ClusteringKind.Localhost && Primary is not null && !TryParseEndpoint(Primary, out _))
+            errors.Add($"--primary must be host:port of the primary silo's silo port (is '{Primary}').");
+        if (string.IsNullOrWhiteSpace(ClusterId)) errors.Add("--cluster-id must not be empty.");
+        if (string.IsNullOrWhiteSpace(ServiceId)) errors.Add("--service-id must not be empty.");
+        if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"--shutdown-timeout must be positive (is {ShutdownTimeout}).");
+        if (ReadyTimeout <= TimeSpan.Zero) errors.Add($"--ready-timeout must be positive (is {ReadyTimeout}).");
+    }
+
+    /// <summary>Parses <c>host:port</c> where host is an IP address or <c>localhost</c>.</summary>
+    public static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
+    {
+        endpoint = null!;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is < 1 or > 65535) return false;
+        var host = text[..colon];
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            endpoint = new IPEndPoint(IPAddress.Loopback, port);
+            return true;
+        }
+
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var address)) return false;
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}
+
+/// <summary>Turns configuration binding failures into one-line messages.</summary>
+internal static class ConfigurationErrors
+{
+    public static string Describe(Exception e)
+    {
+        // The binder says "Failed to convert configuration value at 'Silo:SiloPort' to type 'System.Int32'."; the
+        // inner exception says why ("abc is not a valid value for Int32").
+        var message = e.Message;
+        if (e.InnerException is { } inner) message += " " + inner.Message;
+        return message;
+    }
+}

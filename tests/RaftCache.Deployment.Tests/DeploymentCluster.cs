@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using RaftCache.Client;
+using StackExchange.Redis;
+
+namespace RaftCache.Deployment.Tests;
+
+/// <summary>One silo process of the deployment.</summary>
+public sealed record SiloInstance(string Name, int SiloPort, int GatewayPort, ChildProcess Process)
+{
+    /// <summary>Whether <paramref name="replica"/> lives on this silo (the silo address is S127.0.0.1:port:generation).</summary>
+    public bool Hosts(ReplicaStatus replica) => replica.Silo.Contains($":{SiloPort}:", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Silo processes in deployment mode with Redis clustering against an embedded Garnet server, and an Orleans client in
+/// this process. Every process is killed on dispose, also when the test failed.
+/// </summary>
+public sealed class DeploymentCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly EmbeddedGarnet _garnet;
+    private readonly string _clusterId = "deploy-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<SiloInstance> _silos = [];
+    private IHost? _client;
+    private int _started;
+
+    private DeploymentCluster(EmbeddedGarnet garnet) => _garnet = garnet;
+
+    public IReadOnlyList<SiloInstance> Silos => _silos;
+
+    public string RedisConnection => _garnet.ConnectionString;
+
+    public string ClusterId => _clusterId;
+
+    public IRaftCacheClient Cache => _client!.Services.GetRequiredService<IRaftCacheClient>();
+
+    public IRaftCacheGrain Facade => _client!.Services.GetRequiredService<IClusterClient>().GetGrain<IRaftCacheGrain>(0);
+
+    public static async Task<DeploymentCluster> StartAsync(int silos)
+    {
+        var cluster = new DeploymentCluster(EmbeddedGarnet.Start());
+        try
+        {
+            // The first silo alone, so that it is the oldest and the one that creates the group.
+            await cluster.StartSiloAsync();
+            await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.StartSiloAsync()));
+            await cluster.ConnectClientAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<SiloInstance> StartSiloAsync()
+    {
+        var index = Interlocked.Increment(ref _started);
+        var name = $"silo{index}";
+        var siloPort = FreePorts.Next();
+        var gatewayPort = FreePorts.Next();
+        string[] args =
+        [
+            "--mode", "silo", "--clustering", "redis", "--redis", RedisConnection, "--cluster-id", _clusterId, "--name", name,
+            "--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort),
+            // Declare a killed silo dead in about two seconds rather than fifteen or more.
+            "--probe-timeout", "00:00:01", "--missed-probes-limit", "2", "--table-refresh-timeout", "00:00:02",
+            "--Membership:IAmAliveTablePublishTimeout=00:00:02",
+            "--RaftCache:TickInterval=00:00:00.050", "--RaftCache:BootstrapStableFor=00:00:00.500",
+            "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=00:00:05",
+            "--Logging:LogLevel:RaftCache=Information",
+        ];
+        var process = ChildProcess.Start(name, BuiltPrograms.SiloDll, args, readyLine: "Silo ready");
+        var silo = new SiloInstance(name, siloPort, gatewayPort, process);
+        lock (_silos) _silos.Add(silo);
+        await process.WaitReadyAsync(StartTimeout);
+        return silo;
+    }
+
+    private async Task ConnectClientAsync()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnection));
+            client.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = _clusterId;
+                options.ServiceId = "raftcache";
+            });
+            // A request in flight to a killed silo otherwise waits the default 30 s.
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(8));
+            // Learn about replacement silos' gateways quickly.
+            client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            client.UseConnectionRetryFilter(async (_, token) =>
+            {
+                await Task.Delay(200, token);
+                return true;
+            });
+            client.AddRaftCacheClient();
+        });
+        _client = builder.Build();
+        using var deadline = new CancellationTokenSource(StartTimeout);
+        await _client.StartAsync(deadline.Token);
+    }
+
+    public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus().WaitAsync(TimeSpan.FromSeconds(10));
+
+    /// <summary>Waits until one leader leads <paramref name="voters"/> voters, every listed silo is in its group, and the replicas follow it.</summary>
+    public Task<ClusterStatus> WaitForGroupAsync(IReadOnlyCollection<SiloInstance> members, int voters, TimeSpan timeout)
+    {
+        ClusterStatus? last = null;
+        return Eventually.WaitAsync(async () =>
+        {
+            var status = last = await StatusAsync();
+            var leader = status.Leader;
+            if (leader is null || leader.Voters.Length != voters || leader.Learners.Length != 0) return null;
+            var ids = members.Select(m => status.Replicas.FirstOrDefault(m.Hosts)).ToList();
+            return ids.All(r => r is not null && r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && leader.Voters.Contains(r.MemberId))
+                ? status
+                : null;
+        }, timeout, $"a group of {voters} voters led by one leader, with {string.Join(", ", members.Select(m => m.Name))} as voters", () => Describe(last));
+    }
+
+    public SiloInstance SiloOf(ReplicaStatus replica) => _silos.Single(s => s.Hosts(replica));
+
+    public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
+        status.Replicas.Select(r => $"  {r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
+        .Concat(status.Unreachable.Select(u => "  unreachable " + u)));
+
+    /// <summary>Every silo's captured output, for failure messages.</summary>
+    public string Outputs()
+    {
+        var text = new StringBuilder();
+        lock (_silos)
+        {
+            foreach (var silo in _silos)
+            {
+                var state = silo.Process.HasExited ? $"exited with {silo.Process.ExitCode}" : "running";
+                text.AppendLine(CultureInfo.InvariantCulture, $"----- {silo.Name} (pid {silo.Process.Id}, silo port {silo.SiloPort}, {state}) -----");
+                text.AppendLine(silo.Process.Output);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            try
+            {
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _client.StopAsync(deadline.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or OrleansException or TimeoutException)
+            {
+                // The cluster may be gone already.
+            }
+
+            _client.Dispose();
+        }
+
+        List<SiloInstance> silos;
+        lock (_silos) silos = [.. _silos];
+        foreach (var silo in silos) await silo.Process.DisposeAsync();
+        _garnet.Dispose();
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using Garnet;
+
+namespace RaftCache.Deployment.Tests;
+
+/// <summary>Free loopback ports, found by letting the OS choose.</summary>
+public static class FreePorts
+{
+    public static int Next()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The built programs of this repository, found from the test assembly's location.</summary>
+public static class BuiltPrograms
+{
+    private static readonly string Configuration =
+        typeof(BuiltPrograms).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string SiloDll => Require(Path.Combine(RepositoryRoot, "silo", "RaftCache.Silo", "bin", Configuration, "net10.0", "RaftCache.Silo.dll"));
+
+    public static string CliDll => Require(Path.Combine(RepositoryRoot, "client", "RaftCache.Cli", "bin", Configuration, "net10.0", "raftcache.dll"));
+
+    /// <summary>The dotnet host running this test (the CLI sets DOTNET_HOST_PATH for test runs).</summary>
+    public static string DotNet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static string Require(string path) => File.Exists(path)
+        ? path
+        : throw new FileNotFoundException($"{path} is missing: build the solution (the test project references it, so `dotnet test` builds it first).");
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "RaftCache.sln"))) return directory.FullName;
+        }
+
+        throw new DirectoryNotFoundException($"No RaftCache.sln above {AppContext.BaseDirectory}.");
+    }
+}
+
+/// <summary>
+/// A Redis-compatible server in this process for the Orleans membership table, so the test needs only the .NET SDK.
+/// Lua is required by the Orleans Redis membership table; the transaction mode makes its scripts atomic.
+/// </summary>
+public sealed class EmbeddedGarnet : IDisposable
+{
+    private readonly GarnetServer _server;
+
+    private EmbeddedGarnet(GarnetServer server, int port)
+    {
+        _server = server;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public static EmbeddedGarnet Start()
+    {
+        var port = FreePorts.Next();
+        // Small memory settings: the membership table is a few hash entries.
+        var server = new GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--lua", "--lua-transaction-mode", "--memory", "64m", "--index", "1m"]);
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        return new EmbeddedGarnet(server, port);
+    }
+
+    public void Dispose() => _server.Dispose();
+}
+
+/// <summary>A child process whose output is kept (the last lines) for failure messages; killed on dispose.</summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private const int MaxLines = 300;
+    private readonly Queue<string> _lines = new();
+    private readonly Process _process;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string? _readyLine;
+
+    private ChildProcess(string name, Process process, string? readyLine)
+    {
+        Name = name;
+        _process = process;
+        _readyLine = readyLine;
+    }
+
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static ChildProcess Start(string name, string dll, IEnumerable<string> args, string? readyLine = null)
+    {
+        var start = new ProcessStartInfo(BuiltPrograms.DotNet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        // Two cores are shared by the test and three silos: workstation GC keeps each process lean.
+        start.Environment["DOTNET_gcServer"] = "0";
+        var process = new Process { StartInfo = start };
+        var child = new ChildProcess(name, process, readyLine);
+        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Append(e.Data is null ? null : "[stderr] " + e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_lines)
+        {
+            _lines.Enqueue(line);
+            if (_lines.Count > MaxLines) _lines.Dequeue();
+        }
+
+        if (_readyLine is not null && line.Contains(_readyLine, StringComparison.Ordinal)) _ready.TrySetResult();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_lines) return string.Join(Environment.NewLine, _lines);
+        }
+    }
+
+    /// <summary>Waits for the ready line; fails if the process exits first or the deadline passes.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var exited = _process.WaitForExitAsync();
+        var first = await Task.WhenAny(_ready.Task, exited, Task.Delay(timeout));
+        if (first == _ready.Task) return;
+        if (first == exited) throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready.");
+        throw new TimeoutException($"{Name} did not print '{_readyLine}' within {timeout}.");
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM: what a service manager sends to stop the process gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        // .NET can send SIGKILL (Process.Kill) but not SIGTERM; the kill command can.
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed with exit code {kill.ExitCode}.");
+    }
+
+    /// <summary>Runs <paramref name="dll"/> to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string dll, IEnumerable<string> args, TimeSpan timeout)
+    {
+        await using var child = Start(Path.GetFileNameWithoutExtension(dll), dll, args);
+        var code = await child.WaitForExitAsync(timeout);
+        // The exit event can precede the last asynchronous output lines; WaitForExit() without a timeout drains them.
+        child._process.WaitForExit();
+        return (code, child.Output);
+    }
+
+    /// <summary>SIGKILL: no graceful leave, no flush; as if the machine died.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            Kill();
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        {
+            // Never started or already reaped.
+        }
+
+        _process.Dispose();
+    }
+}
+
+/// <summary>Waiting on conditions with a deadline, never on fixed sleeps.</summary>
+public static class Eventually
+{
+    public static async Task<T> WaitAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what, Func<string>? describe = null) where T : class
+    {
+        var watch = Stopwatch.StartNew();
+        Exception? last = null;
+        while (watch.Elapsed < timeout)
+        {
+            try
+            {
+                if (await probe() is { } found) return found;
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                last = e;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var detail = new StringBuilder($"Timed out after {timeout.TotalSeconds:0.#} s waiting for {what}.");
+        if (last is not null) detail.Append($" Last error: {last.GetType().Name}: {last.Message}");
+        if (describe is not null) detail.AppendLine().Append(describe());
+        throw new TimeoutException(detail.ToString());
+    }
+}
