@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using RaftCache.Server.Replica;
 using RaftCache.Server.Transport;
 
 namespace RaftCache.Server;
@@ -23,14 +24,20 @@ internal sealed class RaftCacheGrain(
     ILocalSiloDetails localSilo,
     IClusterMembershipService membership,
     IOptions<RaftCacheOptions> options,
-    TimeProvider time) : Grain, IRaftCacheGrain
+    TimeProvider time,
+    LocalReplica localReplica) : Grain, IRaftCacheGrain
 {
     private readonly RaftCacheOptions _options = options.Value;
 
     public Task<CacheReply> Get(byte[] key, ReadConsistency consistency)
     {
         if (consistency == ReadConsistency.Local)
-            return replicas.For(localSilo.SiloAddress).Read(key, consistency, _options.RequestTimeout);
+        {
+            return localReplica.Replica is { } replica
+                ? Task.FromResult(replica.ReadLocal(key))
+                : replicas.For(localSilo.SiloAddress).Read(key, consistency, _options.RequestTimeout);
+        }
+
         return RouteAsync((replica, remaining) => replica.Read(key, consistency, remaining), mayHaveApplied: false, retryUnknown: true);
     }
 

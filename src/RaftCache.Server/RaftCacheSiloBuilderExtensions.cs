@@ -24,6 +24,7 @@ public static class RaftCacheSiloBuilderExtensions
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<RaftCacheInstruments>();
         builder.Services.TryAddSingleton<IRaftReplicaClient, RaftReplicaClient>();
+        builder.Services.TryAddSingleton<LocalReplica>();
         builder.AddGrainService<RaftReplicaService>();
         return builder;
     }

@@ -51,19 +51,25 @@ internal sealed partial class RaftReplicaService
         return ProposeAndWaitAsync(CommandCodec.Encode(CacheCommand.RegisterSession(Now)), timeout);
     }
 
+    /// <summary>
+    /// A <see cref="ReadConsistency.Local"/> read of this replica's state. Thread-safe: the cache state machine's
+    /// reads are lock-free, so the façade on this silo calls this directly from its own thread.
+    /// </summary>
+    public CacheReply ReadLocal(byte[] key)
+    {
+        if (CheckKey(key) is { } invalid) return invalid;
+        if (Volatile.Read(ref _fault) is { } fault) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + fault);
+        if (Volatile.Read(ref _node) is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
+        _instruments.OnRead(ReadConsistency.Local);
+        var cache = Volatile.Read(ref _cache);
+        return ReadFrom(cache, key, (ulong)cache.AppliedIndex);
+    }
+
     public async Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout)
     {
-        if (key is null) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key is required.");
-        if (key.Length == 0) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key must not be empty.");
-        if (key.Length > _options.Cache.MaxKeyBytes)
-            return CacheReply.Fail(CacheStatusCode.InvalidArgument, $"The key has {key.Length} bytes; the limit is {_options.Cache.MaxKeyBytes}.");
+        if (consistency == ReadConsistency.Local) return ReadLocal(key);
+        if (CheckKey(key) is { } invalid) return invalid;
         if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-
-        if (consistency == ReadConsistency.Local)
-        {
-            _instruments.OnRead(consistency);
-            return ReadLocal(key, (ulong)_cache.AppliedIndex);
-        }
 
         if (_node is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
         if (!IsLeader) return NotLeader();
@@ -95,7 +101,7 @@ internal sealed partial class RaftReplicaService
         // 0 means the read was abandoned: leadership was lost or the replica stopped.
         if (readIndex == 0) return _fault is null ? NotLeader() : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
         _instruments.OnRead(consistency);
-        return ReadLocal(key, readIndex);
+        return ReadFrom(_cache, key, readIndex);
     }
 
     public Task<ReplicaStatus> GetStatus()
@@ -212,11 +218,18 @@ internal sealed partial class RaftReplicaService
         }
     }
 
-    private CacheReply ReadLocal(byte[] key, ulong index)
-    {
-        return _cache.TryGet(key, Now, out var value)
+    private CacheReply ReadFrom(CacheStateMachine cache, byte[] key, ulong index) =>
+        cache.TryGet(key, Now, out var value)
             ? new CacheReply { Value = value.ToArray(), Index = index }
             : new CacheReply { Value = null, Index = index };
+
+    private CacheReply? CheckKey(byte[]? key)
+    {
+        if (key is null) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key is required.");
+        if (key.Length == 0) return CacheReply.Fail(CacheStatusCode.InvalidArgument, "The key must not be empty.");
+        if (key.Length > _options.Cache.MaxKeyBytes)
+            return CacheReply.Fail(CacheStatusCode.InvalidArgument, $"The key has {key.Length} bytes; the limit is {_options.Cache.MaxKeyBytes}.");
+        return null;
     }
 
     private CacheReply? Unavailable()

@@ -59,9 +59,11 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         IClusterMembershipService membership,
         ILocalSiloDetails localSilo,
         RaftCacheInstruments instruments,
-        TimeProvider time)
+        TimeProvider time,
+        LocalReplica localReplica)
         : base(id, silo, loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(localReplica);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(localSilo);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -76,6 +78,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         _random = new Random(unchecked((int)_memberId ^ Environment.TickCount));
         _cache = new CacheStateMachine(_options.Cache);
         _routes[_memberId] = _self;
+        localReplica.Replica = this;
         _instruments.Observe(() => _node is null
             ? (-1, 0, 0, (ulong)_cache.AppliedIndex)
             : ((int)_softState.Role, _node.Status.HardState.Term, _node.Status.HardState.Commit, (ulong)_cache.AppliedIndex));
@@ -324,7 +327,8 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
             cache.Restore(cacheData);
         }
 
-        _cache = cache;
+        // Published with a volatile write: the façade reads the cache from other threads (LocalReplica).
+        Volatile.Write(ref _cache, cache);
         _snapshotIndex = snapshot.Metadata.Index;
         _instruments.OnSnapshotReceived();
         LogSnapshotInstalled(_logger, snapshot.Metadata.Index, snapshot.Metadata.Term);

@@ -1,0 +1,19 @@
+namespace RaftCache.Server.Replica;
+
+/// <summary>
+/// This silo's replica, for the façade on the same silo: <see cref="ReadConsistency.Local"/> reads touch only the
+/// cache state machine, whose reads are thread-safe, so they need no call into the replica's single-threaded
+/// scheduler. Measured on two cores at 256 concurrent readers, the extra call cost local reads about half of the
+/// no-op ceiling.
+/// </summary>
+internal sealed class LocalReplica
+{
+    private RaftReplicaService? _replica;
+
+    /// <summary>The replica, once the grain service is constructed.</summary>
+    public RaftReplicaService? Replica
+    {
+        get => Volatile.Read(ref _replica);
+        set => Volatile.Write(ref _replica, value);
+    }
+}
