@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using RaftCache.Raft.Membership;
 
 namespace RaftCache.Raft.Tests.Simulation;
 
@@ -28,6 +29,14 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
     // Reads: the commit floor each read must cover, by request id.
     private readonly Dictionary<ulong, PendingRead> _reads = [];
 
+    // Membership: the configuration in force from each conf change index on (ascending; the bootstrap first), as
+    // computed from the committed log in order, and the position of each index in these lists.
+    private readonly List<ulong> _configIndexes = [];
+    private readonly List<ConfState> _configs = [];
+    private readonly Dictionary<ulong, int> _configPosition = [];
+    private readonly HashSet<ulong> _leaderRemovalCounted = [];
+    private readonly HashSet<ulong> _retired = [];
+
     /// <summary>The highest commit index any node ever reported: everything at or below it is committed.</summary>
     public ulong MaxCommitKnown { get; private set; }
 
@@ -39,6 +48,7 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
     /// <summary>Records the state every node starts from: the bootstrap snapshot counts as applied.</summary>
     public void OnBootstrap(Snapshot bootstrap)
     {
+        RecordConfig(bootstrap.Metadata.Index, bootstrap.Metadata.ConfState);
         for (var index = 1UL; index <= bootstrap.Metadata.Index; index++)
         {
             _applied.Add(new AppliedEntry(bootstrap.Metadata.Term, 0, 0, RaftConfig.None));
@@ -94,6 +104,7 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
                 $"node {node.Id} received a snapshot at {index} of term {snapshot.Metadata.Term}, but term {_applied[(int)index].Term} was applied there");
         }
 
+        CheckSnapshotConfig(node, snapshot, "received");
         RaiseCommit(index);
     }
 
@@ -271,6 +282,90 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
         }
     }
 
+    /// <summary>The configuration in force after the newest conf change applied anywhere.</summary>
+    public ConfState LatestConfig => _configs[^1];
+
+    /// <summary>Whether <paramref name="id"/> was removed from the group by a committed change; it is never added again.</summary>
+    public bool IsRetired(ulong id) => _retired.Contains(id);
+
+    /// <summary>
+    /// The configuration in force once every entry up to <paramref name="index"/> is applied: that of the last
+    /// conf change at or below it (the empty configuration before the bootstrap snapshot).
+    /// </summary>
+    public ConfState ConfigAt(ulong index)
+    {
+        var position = _configIndexes.BinarySearch(index);
+        if (position < 0) position = ~position - 1;
+        return position < 0 ? ConfState.Empty : _configs[position];
+    }
+
+    /// <summary>
+    /// A node applied the committed conf change <paramref name="entry"/> and now runs with <paramref name="nodeConfig"/>.
+    /// Thesis §4.3: every node must move through the same configurations, each the result of applying the committed
+    /// conf changes in log order. The first application of an index computes that result independently from the
+    /// configuration in force before it; every node applying the index must end up with exactly it.
+    /// </summary>
+    public void OnConfChangeApplied(SimulatedNode node, in Entry entry, ConfChange change, ConfState nodeConfig, bool wasLeader)
+    {
+        var index = entry.Index;
+        ConfState expected;
+        if (_configPosition.TryGetValue(index, out var position))
+        {
+            expected = _configs[position];
+        }
+        else
+        {
+            if (index <= _configIndexes[^1])
+            {
+                throw new InvariantViolationException(
+                    "configuration", $"node {node.Id} applied a conf change at {index}, where the first node to apply it applied none");
+            }
+
+            var before = _configs[^1];
+            var result = ConfChanger.TryApply(MembershipConfig.FromConfState(before), change, out var error);
+            if (result is null)
+            {
+                throw new InvariantViolationException(
+                    "configuration", $"the conf change committed at {index} ({ConfChangeDescription.Unpack(ConfChangeDescription.Pack(change))}) is invalid in the configuration in force ({ConfChangeDescription.Unpack(ConfChangeDescription.Pack(before))}): {error}");
+            }
+
+            expected = result.ToConfState();
+            RecordConfig(index, expected);
+            CountChange(before, expected);
+            run.Trace.Record(new TraceEvent(run.Now, TraceKind.ConfChangeApplied, node.Id, ConfChangeDescription.Pack(change), default, entry.Term, index, ConfChangeDescription.Pack(expected)));
+        }
+
+        if (!nodeConfig.Equals(expected))
+        {
+            throw new InvariantViolationException(
+                "configuration",
+                $"node {node.Id} applied the conf change at {index} and runs with {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(nodeConfig))}, but the committed log gives {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(expected))}");
+        }
+
+        // The leader of the moment applied a change that took its vote: it must step down (checked by election
+        // safety and convergence); counted once per index.
+        if (wasLeader && !expected.Voters.Contains(node.Id) && !expected.VotersOutgoing.Contains(node.Id) && _leaderRemovalCounted.Add(index))
+        {
+            run.Counters.LeaderRemovals++;
+        }
+    }
+
+    /// <summary>Between steps, the configuration a node runs with is the one in force at its applied index.</summary>
+    public void CheckConfigInForce(SimulatedNode node)
+    {
+        var actual = node.Raft!.Status.ConfState;
+        var expected = ConfigAt(node.Machine.Applied);
+        if (!actual.Equals(expected))
+        {
+            throw new InvariantViolationException(
+                "configuration",
+                $"node {node.Id} has applied up to {node.Machine.Applied} and runs with {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(actual))}, but the committed log gives {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(expected))} there");
+        }
+    }
+
+    /// <summary>A snapshot a node just took carries the configuration in force at its index.</summary>
+    public void OnSnapshotCreated(SimulatedNode node, Snapshot snapshot) => CheckSnapshotConfig(node, snapshot, "took");
+
     public void OnReadRequested(SimulatedNode node, ulong requestId, ReadMode mode) =>
         _reads.Add(requestId, new PendingRead(node.Id, MaxCommitKnown, mode, run.Now));
 
@@ -416,6 +511,58 @@ internal sealed class InvariantChecker(SimulationRun run, bool checkPersistedHar
         }
 
         _logged.Add(entry.Id, new LoggedEntry(dataHash, previousTerm, node));
+    }
+
+    private void CheckSnapshotConfig(SimulatedNode node, Snapshot snapshot, string how)
+    {
+        var expected = ConfigAt(snapshot.Metadata.Index);
+        if (!snapshot.Metadata.ConfState.Equals(expected))
+        {
+            throw new InvariantViolationException(
+                "configuration",
+                $"node {node.Id} {how} a snapshot at {snapshot.Metadata.Index} with {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(snapshot.Metadata.ConfState))}, but the committed log gives {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(expected))} there");
+        }
+    }
+
+    private void RecordConfig(ulong index, ConfState config)
+    {
+        _configPosition.Add(index, _configs.Count);
+        _configIndexes.Add(index);
+        _configs.Add(config);
+    }
+
+    /// <summary>Counts what a committed change did, by comparing the configurations before and after it.</summary>
+    private void CountChange(ConfState before, ConfState after)
+    {
+        var counters = run.Counters;
+        counters.ConfChangesApplied++;
+        if (!before.IsJoint && after.IsJoint)
+        {
+            if (after.AutoLeave) counters.JointsEnteredAutoLeave++;
+            else counters.JointsEnteredExplicit++;
+        }
+        else if (before.IsJoint && !after.IsJoint)
+        {
+            if (before.AutoLeave) counters.JointsLeftAuto++;
+            else counters.JointsLeftExplicit++;
+        }
+
+        var beforeConfig = MembershipConfig.FromConfState(before);
+        var afterConfig = MembershipConfig.FromConfState(after);
+        foreach (var id in beforeConfig.AllMembers.Union(afterConfig.AllMembers).Order())
+        {
+            var wasMember = beforeConfig.IsMember(id);
+            var isMember = afterConfig.IsMember(id);
+            if (!wasMember && isMember) counters.NodesAdded++;
+            if (wasMember && !isMember)
+            {
+                counters.NodesRemoved++;
+                _retired.Add(id);
+            }
+
+            if (beforeConfig.Learners.Contains(id) && afterConfig.Voters.Contains(id)) counters.LearnersPromoted++;
+            if (beforeConfig.Voters.Contains(id) && (afterConfig.Learners.Contains(id) || afterConfig.LearnersNext.Contains(id))) counters.VotersDemoted++;
+        }
     }
 
     private void RaiseCommit(ulong commit)

@@ -1,3 +1,5 @@
+using RaftCache.Raft.Membership;
+
 namespace RaftCache.Raft.Tests.Simulation;
 
 /// <summary>
@@ -9,13 +11,21 @@ internal sealed class SimulatedNode
 {
     private readonly SimulationRun _run;
     private readonly ForgetfulStorage? _forgetful;
+
+    // The membership canary: a driver that never calls ApplyConfChange.
+    private readonly bool _forgetConfChanges;
     private bool _becameLeader;
 
-    public SimulatedNode(SimulationRun run, ulong id, ConfState bootstrap, HardStateLoss forgetOnRestart)
+    /// <summary>
+    /// Creates a node of the initial group (<paramref name="bootstrap"/> set) or a spare that waits, with empty storage,
+    /// until a leader adds it and sends it a snapshot; until it is a voter it never campaigns.
+    /// </summary>
+    public SimulatedNode(SimulationRun run, ulong id, ConfState? bootstrap, HardStateLoss forgetOnRestart, bool forgetConfChanges = false)
     {
         _run = run;
         Id = id;
-        Stable = MemStorage.CreateBootstrapped(bootstrap);
+        _forgetConfChanges = forgetConfChanges;
+        Stable = bootstrap is null ? new MemStorage() : MemStorage.CreateBootstrapped(bootstrap);
         if (forgetOnRestart != HardStateLoss.None)
         {
             _forgetful = new ForgetfulStorage(Stable, keepCommit: forgetOnRestart == HardStateLoss.TermAndVote);
@@ -68,6 +78,14 @@ internal sealed class SimulatedNode
         var snapshot = Stable.Snapshot(0);
         Machine.Restore(snapshot);
         if (!snapshot.IsEmpty) _run.Checker.OnStateMachineRestored(this, snapshot);
+
+        // The configuration is applied state, like the state machine, and RawNode takes the stored ConfState as the
+        // one in force at Applied (etcd's contract). The state machine restarts from the snapshot, so the
+        // configuration does too, and the log after it (conf changes included) is applied again in order. Keeping
+        // the newest ConfState instead would apply those conf changes twice (a joint change twice is invalid).
+        // Until they are applied again, the node does not campaign (RawNode refuses while conf changes are
+        // committed but unapplied).
+        Stable.SetConfState(snapshot.Metadata.ConfState);
         Hard = View.InitialState().HardState;
         Role = StateRole.Follower;
         Leader = RaftConfig.None;
@@ -82,6 +100,7 @@ internal sealed class SimulatedNode
             MaxUncommittedEntriesSize = plan.MaxUncommittedEntriesSize,
         };
         Raft = new RawNode(config, View);
+        if (_run.Scenario.Membership) _run.Checker.CheckConfigInForce(this);
     }
 
     /// <summary>Loses everything volatile; <see cref="Stable"/> stays as it was after the last completed Ready.</summary>
@@ -189,13 +208,18 @@ internal sealed class SimulatedNode
                     "apply order", $"node {Id} was handed entry {entry.Index} to apply but its commit index is {Hard.Commit}");
             }
 
+            var dataHash = Hashing.Of(entry.Data.Span);
+            if (entry.Type == EntryType.ConfChange)
+            {
+                ApplyConfChange(entry, dataHash);
+                continue;
+            }
+
             if (entry.Type != EntryType.Normal)
             {
-                // Membership is not exercised by this simulation; nobody proposes configuration changes.
                 throw new InvariantViolationException("apply", $"node {Id} applied an unexpected {entry.Type} entry at {entry.Index}");
             }
 
-            var dataHash = Hashing.Of(entry.Data.Span);
             Machine.Apply(entry, dataHash);
             checker.OnApplied(this, entry, dataHash);
         }
@@ -208,6 +232,32 @@ internal sealed class SimulatedNode
         }
     }
 
+    /// <summary>
+    /// Applies a committed configuration change (thesis §4.3: the change takes effect on every node when applied,
+    /// etcd's rule) and persists the configuration now in force, which later snapshots carry.
+    /// </summary>
+    private void ApplyConfChange(in Entry entry, ulong dataHash)
+    {
+        if (!_run.Scenario.Membership)
+        {
+            // Nobody proposes configuration changes in the other scenarios.
+            throw new InvariantViolationException("apply", $"node {Id} applied an unexpected {entry.Type} entry at {entry.Index}");
+        }
+
+        var change = ConfChangeCodec.Decode(entry.Data.Span);
+        var wasLeader = Role == StateRole.Leader;
+        if (!_forgetConfChanges)
+        {
+            var confState = Raft!.ApplyConfChange(change);
+            Stable.SetConfState(confState);
+        }
+
+        // The entry is part of the applied log like any other, so it enters the state hash.
+        Machine.Apply(entry, dataHash);
+        _run.Checker.OnApplied(this, entry, dataHash);
+        _run.Checker.OnConfChangeApplied(this, entry, change, Raft!.Status.ConfState, wasLeader);
+    }
+
     /// <summary>Snapshots the state machine and compacts the log so that lagging or restarted followers need InstallSnapshot.</summary>
     private void MaybeCompact()
     {
@@ -215,7 +265,8 @@ internal sealed class SimulatedNode
         var snapshotIndex = Stable.Snapshot(0).Metadata.Index;
         if (Machine.Applied < snapshotIndex + (ulong)plan.CompactEvery) return;
         var confState = Raft!.Status.ConfState;
-        Stable.CreateSnapshot(Machine.Applied, confState, Machine.Serialize());
+        var created = Stable.CreateSnapshot(Machine.Applied, confState, Machine.Serialize());
+        if (_run.Scenario.Membership) _run.Checker.OnSnapshotCreated(this, created);
         var compactTo = Machine.Applied - Math.Min(Machine.Applied, (ulong)plan.CompactKeep);
         if (compactTo >= Stable.FirstIndex()) Stable.Compact(compactTo);
         _run.Counters.Compactions++;

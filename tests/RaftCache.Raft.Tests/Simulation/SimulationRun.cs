@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using RaftCache.Raft.Membership;
 
 namespace RaftCache.Raft.Tests.Simulation;
 
@@ -13,7 +14,8 @@ internal sealed record SimulationOutcome(
 
 /// <summary>
 /// One seeded run of a cluster: a fault phase (loss, duplication, delay, reordering, partitions, crash-restart,
-/// with random proposals, reads and leadership transfers), then a healing phase that must converge.
+/// with random proposals, reads, leadership transfers and, in membership scenarios, membership changes), then a
+/// healing phase that must converge.
 /// Everything random comes from seeded <see cref="Random"/> instances; time is simulated; events are ordered by
 /// (time, sequence); nodes are visited in id order. The same seed therefore takes exactly the same steps.
 /// </summary>
@@ -26,6 +28,7 @@ internal sealed class SimulationRun
     private readonly SimulationScenario _scenario;
     private readonly int _seed;
     private readonly Random _random;
+    private readonly MembershipWorkload? _membership;
     private ulong _nextProposal;
     private ulong _nextReadId;
     private long _partitionEndsAtTick = -1;
@@ -38,18 +41,26 @@ internal sealed class SimulationRun
         Plan = FaultPlan.Draw(_random, scenario);
         Counters = new SimulationCounters();
         Trace = new SimulationTrace();
-        Network = new SimulatedNetwork(scenario.NodeCount, new Random(_random.Next()), Counters) { Plan = Plan };
+        Network = new SimulatedNetwork(scenario.PoolSize, new Random(_random.Next()), Counters) { Plan = Plan };
         Checker = new InvariantChecker(this, scenario.CheckPersistedHardState);
         var bootstrap = new ConfState { Voters = [.. Enumerable.Range(1, scenario.NodeCount).Select(i => (ulong)i)] };
         var nodes = new List<SimulatedNode>();
-        for (var id = 1UL; id <= (ulong)scenario.NodeCount; id++)
+        for (var id = 1UL; id <= (ulong)scenario.PoolSize; id++)
         {
-            nodes.Add(new SimulatedNode(this, id, bootstrap, scenario.ForgetOnRestart));
+            // Ids past the initial voters are spares: empty storage, waiting for a leader to add them.
+            var initial = id <= (ulong)scenario.NodeCount;
+            nodes.Add(new SimulatedNode(this, id, initial ? bootstrap : null, scenario.ForgetOnRestart, scenario.ForgetConfChangeOn == id));
         }
 
         Nodes = nodes;
         Checker.OnBootstrap(nodes[0].Stable.Snapshot(0));
+        if (scenario.Membership)
+        {
+            _membership = new MembershipWorkload(new Random(_random.Next()), scenario.PoolSize, Math.Max(5, scenario.NodeCount + 1), Checker.IsRetired);
+        }
     }
+
+    public SimulationScenario Scenario => _scenario;
 
     public FaultPlan Plan { get; }
 
@@ -134,7 +145,17 @@ internal sealed class SimulationRun
         }
 
         if (workload) RunWorkload();
-        if (tick % 10 == 0) Checker.CheckStableLogsMatch();
+        if (tick % 10 == 0)
+        {
+            Checker.CheckStableLogsMatch();
+            if (_scenario.Membership)
+            {
+                foreach (var node in Nodes)
+                {
+                    if (node.IsUp) Checker.CheckConfigInForce(node);
+                }
+            }
+        }
 
         DeliverUntil(Now + SimulationScenario.UnitsPerTick - 1);
         Counters.Ticks++;
@@ -193,6 +214,7 @@ internal sealed class SimulationRun
             if (node.IsUp || node.RestartAtTick > tick) continue;
             node.Start(Plan, _random.Next());
             Counters.Restarts++;
+            if (_scenario.Membership && Checker.LatestConfig.IsJoint && IsMember(Checker.LatestConfig, node.Id)) Counters.RestartsWhileJoint++;
             Trace.Record(new TraceEvent(Now, TraceKind.Restart, node.Id, 0, default, node.Hard.Term, node.Stable.LastIndex(), (ulong)node.Incarnation));
             node.HandleReadies();
         }
@@ -215,11 +237,10 @@ internal sealed class SimulationRun
         }
 
         // At most a minority down by single crashes keeps the cluster making progress; a power loss takes everyone.
-        var maxDown = (Nodes.Count - 1) / 2;
         if (_random.NextDouble() < Plan.CrashRate)
         {
             var node = Nodes[_random.Next(Nodes.Count)];
-            if (node.IsUp && Nodes.Count(n => !n.IsUp) < maxDown) Crash(node, tick);
+            if (node.IsUp && MayCrash(node)) Crash(node, tick);
         }
 
         if (_random.NextDouble() < Plan.CrashAllRate)
@@ -291,6 +312,28 @@ internal sealed class SimulationRun
         return kind;
     }
 
+    /// <summary>
+    /// Whether a single crash of <paramref name="node"/> leaves a majority of every voter set up. With membership
+    /// changes the voter sets are those of the newest applied configuration, both of them while joint (thesis §4.3:
+    /// a joint configuration needs a majority of each); learners and non-members never count toward a quorum.
+    /// </summary>
+    private bool MayCrash(SimulatedNode node)
+    {
+        if (!_scenario.Membership) return Nodes.Count(n => !n.IsUp) < (Nodes.Count - 1) / 2;
+        var config = Checker.LatestConfig;
+        return KeepsMajority(config.Voters) && KeepsMajority(config.VotersOutgoing);
+
+        bool KeepsMajority(System.Collections.Immutable.ImmutableArray<ulong> voters)
+        {
+            if (!voters.Contains(node.Id)) return true;
+            var down = voters.Count(id => !Nodes[(int)id - 1].IsUp) + 1;
+            return down <= (voters.Length - 1) / 2;
+        }
+    }
+
+    private static bool IsMember(ConfState config, ulong id) =>
+        config.Voters.Contains(id) || config.VotersOutgoing.Contains(id) || config.Learners.Contains(id);
+
     private void Crash(SimulatedNode node, long tick)
     {
         node.Crash();
@@ -332,7 +375,7 @@ internal sealed class SimulationRun
             var leader = Nodes.Where(n => n.IsUp && n.Role == StateRole.Leader).OrderByDescending(n => n.Hard.Term).FirstOrDefault();
             if (leader is not null)
             {
-                var target = (ulong)_random.Next(1, Nodes.Count + 1);
+                var target = _scenario.Membership ? RandomOf(Checker.LatestConfig.Voters) : (ulong)_random.Next(1, Nodes.Count + 1);
                 if (target != leader.Id)
                 {
                     Counters.Transfers++;
@@ -342,6 +385,48 @@ internal sealed class SimulationRun
                 }
             }
         }
+
+        if (_membership is not null) RunMembershipWorkload(_membership);
+    }
+
+    /// <summary>
+    /// Asks the newest leader for a random valid membership change, now and then through a random node instead
+    /// (a follower forwards it and the leader validates it again). An explicit joint configuration is left by a
+    /// separate, independent draw, so that it lasts a while, across faults, before the empty change ends it.
+    /// </summary>
+    private void RunMembershipWorkload(MembershipWorkload membership)
+    {
+        var leave = _random.NextDouble() < Plan.LeaveJointRate;
+        var change = _random.NextDouble() < Plan.ConfChangeRate;
+        var viaOther = _random.Next(8) == 0;
+        if (!leave && !change) return;
+        var leader = NewestLeader();
+        if (leader is null) return;
+        var config = MembershipConfig.FromConfState(leader.Raft!.Status.ConfState);
+        if (leave && config.IsJoint && !config.AutoLeave) ProposeConfChange(leader, new ConfChange(), viaOther);
+        else if (change && membership.Draw(config, leader.Id) is { } drawn) ProposeConfChange(leader, drawn, viaOther);
+    }
+
+    private void ProposeConfChange(SimulatedNode leader, ConfChange change, bool viaOther)
+    {
+        var proposer = viaOther ? RandomUpNode() ?? leader : leader;
+        var result = proposer.Raft!.ProposeConfChange(change);
+        Counters.ConfChangesProposed++;
+        if (result.IsAccepted) Counters.ConfChangesAccepted++;
+        Trace.Record(new TraceEvent(Now, TraceKind.ConfChangeProposed, proposer.Id, ConfChangeDescription.Pack(change), default, result.Id.Term, result.Id.Index, (ulong)result.Outcome));
+        proposer.HandleReadies();
+    }
+
+    /// <summary>The leader of the highest term among the running nodes (a stale leader may not know it is deposed yet).</summary>
+    private SimulatedNode? NewestLeader()
+    {
+        SimulatedNode? leader = null;
+        foreach (var node in Nodes)
+        {
+            if (node.IsUp && node.Role == StateRole.Leader && (leader is null || node.Hard.Term > leader.Hard.Term)) leader = node;
+        }
+
+        return leader;
     }
 
     private void Propose(SimulatedNode node)
@@ -363,9 +448,19 @@ internal sealed class SimulationRun
 
     private SimulatedNode? RandomUpNode()
     {
-        var node = Nodes[_random.Next(Nodes.Count)];
+        // With membership changes most of the pool is spare or removed at any time; clients talk to members mostly,
+        // and to anyone now and then (a removed node that still believes in an old leader forwards to it).
+        var node = _scenario.Membership && _random.Next(8) != 0
+            ? Nodes[(int)RandomOf(MembersOf(Checker.LatestConfig)) - 1]
+            : Nodes[_random.Next(Nodes.Count)];
         return node.IsUp ? node : null;
     }
+
+    private ulong RandomOf(IReadOnlyList<ulong> ids) => ids[_random.Next(ids.Count)];
+
+    /// <summary>Voters of both sides and learners, ascending.</summary>
+    private static List<ulong> MembersOf(ConfState config) =>
+        [.. config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners).Distinct().Order()];
 
     /// <summary>No more faults: links repaired, loss and duplication off, every node back (after its minimum downtime).</summary>
     private void Heal(long tick)
@@ -382,19 +477,23 @@ internal sealed class SimulationRun
     }
 
     /// <summary>
-    /// Converged: every node up and following one leader, which committed an entry of its own term; every node has
-    /// the leader's last index, commit and applied index, and nothing committed is missing anywhere.
+    /// Converged: every node up, and every member following one leader, which committed an entry of its own term;
+    /// every member has the leader's last index, commit and applied index, and nothing committed is missing anywhere.
+    /// Members are those of the leader's configuration; a removed node (or a spare never added) may keep an old
+    /// configuration and log forever, as it hears from no leader: it is excluded.
     /// </summary>
     private bool HasConverged()
     {
-        var leader = Nodes.FirstOrDefault(n => n.IsUp && n.Role == StateRole.Leader);
+        var leader = NewestLeader();
         if (leader is null || Nodes.Any(n => !n.IsUp)) return false;
         var term = leader.Hard.Term;
         var commit = leader.Hard.Commit;
         var last = leader.Stable.LastIndex();
         if (commit != last || commit < Checker.MaxCommitKnown || leader.Stable.Term(last) != term) return false;
+        var config = _scenario.Membership ? leader.Raft!.Status.ConfState : null;
         foreach (var node in Nodes)
         {
+            if (config is not null && !IsMember(config, node.Id)) continue;
             if (node.Leader != leader.Id || node.Hard.Term != term || node.Hard.Commit != commit || node.Machine.Applied != commit) return false;
             if (node.Stable.LastIndex() != last || node.Stable.Term(last) != term) return false;
         }
@@ -402,23 +501,57 @@ internal sealed class SimulationRun
         return true;
     }
 
-    /// <summary>After convergence: identical logs where they overlap, identical state machines, nothing committed lost.</summary>
+    /// <summary>
+    /// After convergence: identical logs where they overlap, identical state machines, nothing committed lost; with
+    /// membership, every member runs the leader's configuration, which is the newest committed one, and no
+    /// non-member believes it leads.
+    /// </summary>
     private void CheckConverged()
     {
         Checker.CheckStableLogsMatch();
-        var commit = Nodes[0].Hard.Commit;
+        var leader = NewestLeader()!;
+        var commit = leader.Hard.Commit;
         if (commit != Checker.MaxApplied)
         {
             throw new InvariantViolationException(
                 "convergence after healing", $"the cluster converged at {commit} but entry {Checker.MaxApplied} was applied somewhere");
         }
 
+        var config = _scenario.Membership ? leader.Raft!.Status.ConfState : null;
+        if (config is not null && !config.Voters.Contains(leader.Id) && !config.VotersOutgoing.Contains(leader.Id))
+        {
+            throw new InvariantViolationException(
+                "convergence after healing", $"leader {leader.Id} of term {leader.Hard.Term} is not a voter of its own configuration");
+        }
+
+        if (config is not null && !config.Equals(Checker.LatestConfig))
+        {
+            throw new InvariantViolationException(
+                "convergence after healing",
+                $"leader {leader.Id} runs with {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(config))}, not the newest committed configuration {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(Checker.LatestConfig))}");
+        }
+
         foreach (var node in Nodes)
         {
+            if (config is not null && !IsMember(config, node.Id))
+            {
+                // A removed leader that missed its removal is deposed by check-quorum (thesis §4.2.2, §6.2) long
+                // before the quiet period ends.
+                if (node.Role == StateRole.Leader)
+                {
+                    throw new InvariantViolationException(
+                        "convergence after healing", $"node {node.Id} is not a member but still leads term {node.Hard.Term}");
+                }
+
+                continue;
+            }
+
             if (node.Machine.StateHash != Checker.StateHashAt(commit))
             {
                 throw new InvariantViolationException("convergence after healing", $"node {node.Id}'s state machine differs at {commit}");
             }
+
+            if (config is not null) Checker.CheckConfigInForce(node);
         }
     }
 
@@ -431,7 +564,9 @@ internal sealed class SimulationRun
         {
             text.Append($"  node {node.Id}: {(node.IsUp ? "up" : $"down until tick {node.RestartAtTick}")}, incarnation {node.Incarnation}, ");
             text.Append($"{node.Role} (leader {node.Leader}), {node.Hard}, applied {node.Machine.Applied}, ");
-            text.AppendLine($"log {node.Stable.FirstIndex()}..{node.Stable.LastIndex()}");
+            text.Append($"log {node.Stable.FirstIndex()}..{node.Stable.LastIndex()}");
+            if (_scenario.Membership && node.IsUp) text.Append($", config {ConfChangeDescription.Unpack(ConfChangeDescription.Pack(node.Raft!.Status.ConfState))}");
+            text.AppendLine();
         }
 
         return text.ToString();

@@ -2,11 +2,13 @@ namespace RaftCache.Raft.Tests.Simulation;
 
 /// <summary>The fixed shape of a simulated run; everything else (fault rates, timings, limits) is drawn from the seed.</summary>
 /// <param name="Name">Printed with a failing seed.</param>
-/// <param name="NodeCount">Voters of the group, all bootstrapped together.</param>
+/// <param name="NodeCount">Voters of the group, all bootstrapped together (ids 1..NodeCount).</param>
 /// <param name="ReadMode">The mode of every read the run issues.</param>
 /// <param name="TestName">The test that runs this scenario, for the replay hint.</param>
 internal sealed record SimulationScenario(string Name, int NodeCount, ReadMode ReadMode, string TestName)
 {
+    private readonly int _poolSize;
+
     /// <summary>Simulated time units per tick: messages arrive between ticks, not only on them.</summary>
     public const int UnitsPerTick = 10;
 
@@ -27,6 +29,25 @@ internal sealed record SimulationScenario(string Name, int NodeCount, ReadMode R
     /// within its term). The canary turns it off to prove that the cluster-wide checks catch the bug too.
     /// </summary>
     public bool CheckPersistedHardState { get; init; } = true;
+
+    /// <summary>
+    /// Whether the workload changes the membership (thesis §4.3): learners added and promoted, voters demoted,
+    /// removed (the leader too) and replaced through joint configurations.
+    /// </summary>
+    public bool Membership { get; init; }
+
+    /// <summary>
+    /// Node ids 1..PoolSize exist from the start; ids above <see cref="NodeCount"/> are spares with empty storage that
+    /// wait to be added. Defaults to <see cref="NodeCount"/>.
+    /// </summary>
+    public int PoolSize
+    {
+        get => _poolSize == 0 ? NodeCount : _poolSize;
+        init => _poolSize = value;
+    }
+
+    /// <summary>The membership canary: this node's driver never calls RawNode.ApplyConfChange (0: none).</summary>
+    public ulong ForgetConfChangeOn { get; init; }
 }
 
 /// <summary>What the canary's storage forgets on restart.</summary>
@@ -103,6 +124,12 @@ internal sealed record FaultPlan
     /// <summary>RaftConfig.MaxUncommittedEntriesSize: bounds the leader's backlog, dropping proposals beyond it.</summary>
     public long MaxUncommittedEntriesSize { get; init; }
 
+    /// <summary>Probability per tick that the leader is asked for a random membership change (membership scenarios only).</summary>
+    public double ConfChangeRate { get; init; }
+
+    /// <summary>Probability per tick that the leader is asked to leave an explicit joint configuration.</summary>
+    public double LeaveJointRate { get; init; }
+
     public static FaultPlan Draw(Random random, SimulationScenario scenario)
     {
         // A lease read is only safe if no voter that acknowledged the lease can vote for someone else before it
@@ -110,7 +137,7 @@ internal sealed record FaultPlan
         // an election timeout (thesis §6.4.1: bounded clock drift, and in practice restarts slower than the
         // lease). Safe reads carry no such assumption, so their runs also restart nodes immediately.
         var minDowntime = scenario.ReadMode == ReadMode.LeaseBased ? SimulationScenario.ElectionTick : 1;
-        return new FaultPlan
+        var plan = new FaultPlan
         {
             LossRate = random.NextDouble() * 0.15,
             DuplicateRate = random.NextDouble() * 0.08,
@@ -137,6 +164,14 @@ internal sealed record FaultPlan
             MaxInflightMsgs = random.Next(2) == 0 ? 256 : random.Next(2, 9),
             MaxUncommittedEntriesSize = random.Next(3) == 0 ? random.Next(1_000, 8_000) : 0,
         };
+
+        // Drawn last and only for membership scenarios, so that the other scenarios' seeds replay as before.
+        if (!scenario.Membership) return plan;
+        return plan with
+        {
+            ConfChangeRate = 0.03 + (random.NextDouble() * 0.07),
+            LeaveJointRate = 0.02 + (random.NextDouble() * 0.08),
+        };
     }
 
     public override string ToString() =>
@@ -144,5 +179,6 @@ internal sealed record FaultPlan
         $"crash {CrashRate:F4}/tick (all {CrashAllRate:F4}) down {MinDowntimeTicks}-{MaxDowntimeTicks} ticks, " +
         $"partition {PartitionRate:F4}/tick for {MinPartitionTicks}-{MaxPartitionTicks}, propose {ProposeRate:F2}x{MaxProposalBatch}, " +
         $"read {ReadRate:F2}, transfer {TransferRate:F4}, compact every {CompactEvery} keep {CompactKeep}, " +
-        $"max msg {MaxSizePerMsg} B, inflight {MaxInflightMsgs}, max uncommitted {MaxUncommittedEntriesSize} B";
+        $"max msg {MaxSizePerMsg} B, inflight {MaxInflightMsgs}, max uncommitted {MaxUncommittedEntriesSize} B" +
+        (ConfChangeRate > 0 ? $", conf change {ConfChangeRate:F3}/tick, leave joint {LeaveJointRate:F3}/tick" : string.Empty);
 }

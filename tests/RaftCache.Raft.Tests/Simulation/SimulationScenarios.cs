@@ -16,6 +16,34 @@ internal static class SimulationScenarios
         new("5 nodes, lease reads", 5, ReadMode.LeaseBased, nameof(FiveNodeSimulationTests.FiveNodeClusterKeepsSafetyUnderFaultsWithLeaseReads));
 
     /// <summary>
+    /// Three voters grown to up to five and shrunk again by random membership changes (thesis §4.3), from a pool of
+    /// twelve ids: ids 4..12 start as spares with empty storage, and removed ids are never reused.
+    /// </summary>
+    public static SimulationScenario ThreeToFiveWithMembership { get; } =
+        new("3 to 5 nodes with membership changes, safe reads", 3, ReadMode.Safe, nameof(MembershipSimulationTests.ThreeToFiveNodeClusterKeepsSafetyUnderMembershipChangesAndFaults))
+        {
+            Membership = true,
+            PoolSize = 12,
+        };
+
+    /// <summary>Five voters (up to six) under random membership changes, from a pool of fourteen ids, with lease reads.</summary>
+    public static SimulationScenario FiveWithMembership { get; } =
+        new("5 nodes with membership changes, lease reads", 5, ReadMode.LeaseBased, nameof(MembershipSimulationTests.FiveNodeClusterKeepsSafetyUnderMembershipChangesAndFaultsWithLeaseReads))
+        {
+            Membership = true,
+            PoolSize = 14,
+        };
+
+    /// <summary>The membership canary: node 2's driver never calls ApplyConfChange, so it keeps the configuration it started with.</summary>
+    public static SimulationScenario ForgetsConfChanges { get; } =
+        ThreeToFiveWithMembership with
+        {
+            Name = "3 to 5 nodes with membership changes, node 2 never applying them",
+            TestName = nameof(SimulationCanaryTests.ADriverThatDoesNotApplyConfChangesIsCaught),
+            ForgetConfChangeOn = 2,
+        };
+
+    /// <summary>
     /// The canary: nodes forget term and vote across restarts (Raft Figure 2 makes both persistent). The node-local
     /// check of persisted hard states is off, so only the cluster-wide properties can catch it.
     /// </summary>

@@ -10,9 +10,15 @@ internal sealed record CoverageFloor(
     double LeadersElected, double EntriesCommitted, double SnapshotsInstalled, double SeedsWithSnapshotInstall,
     double Restarts, double Partitions, double ReadsAnswered, double Transfers, double ReadsServedByLease);
 
+/// <summary>What a membership seed set must have exercised, per seed on average (thesis §4.3).</summary>
+internal sealed record MembershipFloor(
+    double ConfChangesApplied, double JointsEnteredAutoLeave, double JointsEnteredExplicit, double JointsLeftExplicit,
+    double NodesAdded, double LearnersPromoted, double VotersDemoted, double NodesRemoved, double LeaderRemovals,
+    double RestartsWhileJoint);
+
 internal static class SimulationAssert
 {
-    public static void KeepsSafety(SimulationScenario scenario, int defaultSeeds, CoverageFloor floor, ITestOutputHelper output)
+    public static void KeepsSafety(SimulationScenario scenario, int defaultSeeds, CoverageFloor floor, ITestOutputHelper output, MembershipFloor? membership = null)
     {
         var report = SimulationSeeds.Run(scenario, defaultSeeds, output);
 
@@ -29,6 +35,17 @@ internal static class SimulationAssert
         AtLeast("reads answered", totals.ReadsAnswered, floor.ReadsAnswered * seeds);
         AtLeast("leadership transfers", totals.Transfers, floor.Transfers * seeds);
         if (scenario.ReadMode == ReadMode.LeaseBased) AtLeast("reads served by the lease", totals.ReadsServedByLease, floor.ReadsServedByLease * seeds);
+        if (membership is null) return;
+        AtLeast("conf changes applied", totals.ConfChangesApplied, membership.ConfChangesApplied * seeds);
+        AtLeast("joint configurations entered with auto-leave", totals.JointsEnteredAutoLeave, membership.JointsEnteredAutoLeave * seeds);
+        AtLeast("joint configurations entered with explicit leave", totals.JointsEnteredExplicit, membership.JointsEnteredExplicit * seeds);
+        AtLeast("joint configurations left explicitly", totals.JointsLeftExplicit, membership.JointsLeftExplicit * seeds);
+        AtLeast("nodes added", totals.NodesAdded, membership.NodesAdded * seeds);
+        AtLeast("learners promoted", totals.LearnersPromoted, membership.LearnersPromoted * seeds);
+        AtLeast("voters demoted", totals.VotersDemoted, membership.VotersDemoted * seeds);
+        AtLeast("nodes removed", totals.NodesRemoved, membership.NodesRemoved * seeds);
+        AtLeast("leader removals", totals.LeaderRemovals, membership.LeaderRemovals * seeds);
+        AtLeast("restarts while joint", totals.RestartsWhileJoint, membership.RestartsWhileJoint * seeds);
     }
 
     private static void AtLeast(string what, long actual, double minimum) =>
@@ -76,6 +93,38 @@ public sealed class FiveNodeSimulationTests(ITestOutputHelper output)
 }
 
 /// <summary>
+/// Random membership changes (thesis §4.3) under the same faults: learners added and promoted, voters demoted,
+/// removed (the leader included) and replaced through joint configurations left automatically or explicitly.
+/// Election safety holds per term across every configuration the run passes through.
+/// </summary>
+public sealed class MembershipSimulationTests(ITestOutputHelper output)
+{
+    private const int Seeds = 150;
+
+    // About half of what the default seeds reach per seed (the lower of the two scenarios): 8.4 leaders, 330 entries,
+    // 12 snapshot installs (in every seed), 7.7 restarts, 5.3 partitions, 86 reads answered (20 from the lease in the
+    // lease scenario), 1.6 transfers.
+    private static readonly CoverageFloor Floor = new(
+        LeadersElected: 4, EntriesCommitted: 160, SnapshotsInstalled: 5, SeedsWithSnapshotInstall: 0.5,
+        Restarts: 3.5, Partitions: 2.5, ReadsAnswered: 40, Transfers: 0.7, ReadsServedByLease: 9);
+
+    // Likewise: 22 conf changes applied, 3.8 joint configurations entered with auto-leave and 1.8 with explicit
+    // leave (1.8 left explicitly), 7.4 nodes added, 4.5 learners promoted, 2.3 voters demoted, 7.3 nodes removed,
+    // 4.6 leader removals, 0.3 member restarts while joint.
+    private static readonly MembershipFloor Membership = new(
+        ConfChangesApplied: 10, JointsEnteredAutoLeave: 1.8, JointsEnteredExplicit: 0.9, JointsLeftExplicit: 0.85,
+        NodesAdded: 3.6, LearnersPromoted: 2.2, VotersDemoted: 1.1, NodesRemoved: 3.6, LeaderRemovals: 2.2, RestartsWhileJoint: 0.15);
+
+    [Fact]
+    public void ThreeToFiveNodeClusterKeepsSafetyUnderMembershipChangesAndFaults() =>
+        SimulationAssert.KeepsSafety(SimulationScenarios.ThreeToFiveWithMembership, Seeds, Floor, output, Membership);
+
+    [Fact]
+    public void FiveNodeClusterKeepsSafetyUnderMembershipChangesAndFaultsWithLeaseReads() =>
+        SimulationAssert.KeepsSafety(SimulationScenarios.FiveWithMembership, Seeds, Floor, output, Membership);
+}
+
+/// <summary>
 /// The checks bite: storage that loses the hard state on restart must make seeds of the default set fail. Each test
 /// prints how many seeds caught it and how.
 /// </summary>
@@ -112,6 +161,18 @@ public sealed class SimulationCanaryTests(ITestOutputHelper output)
         Assert.True(caught is not null, $"no seed caught the forgotten hard state\n{report.DescribeFailures()}");
         Assert.True(caught.Failure!.StartsWith("persistent term", StringComparison.Ordinal) || caught.Failure!.StartsWith("one vote per term", StringComparison.Ordinal), caught.Failure);
         output.WriteLine($"caught by seed {caught.Seed}: {caught.Failure}");
+    }
+
+    [Fact]
+    public void ADriverThatDoesNotApplyConfChangesIsCaught()
+    {
+        // Node 2 applies conf change entries to its state machine but never tells its RawNode: it keeps electing
+        // and counting votes in a configuration the log has left behind.
+        var report = SimulationSeeds.Run(SimulationScenarios.ForgetsConfChanges, 20, output);
+
+        var caught = report.Failures.Count(o => o.IsInvariantViolation && o.Failure!.StartsWith("configuration", StringComparison.Ordinal));
+        Describe(report);
+        Assert.True(caught > 0, $"no seed caught the node that never applies conf changes\n{report.DescribeFailures()}");
     }
 
     private int Describe(SeedSetReport report)

@@ -22,6 +22,10 @@ internal enum TraceKind : byte
     InstallSnapshot,
     Compact,
     Heal,
+
+    // Added last so that the codes of the kinds above, and the fingerprints of runs without membership, stay as they were.
+    ConfChangeProposed,
+    ConfChangeApplied,
 }
 
 /// <summary>One step of a run, kept as plain values so recording costs no formatting.</summary>
@@ -86,6 +90,12 @@ internal sealed class SimulationTrace
                     break;
                 case TraceKind.Transfer or TraceKind.SnapshotReport or TraceKind.Unreachable:
                     text.Append($" peer {step.Peer} extra {step.Extra}");
+                    break;
+                case TraceKind.ConfChangeProposed:
+                    text.Append($": {(ProposeOutcome)step.Extra} at ({step.Term}, {step.Index}), {ConfChangeDescription.Unpack(step.Peer)}");
+                    break;
+                case TraceKind.ConfChangeApplied:
+                    text.Append($": entry {step.Index} (term {step.Term}), {ConfChangeDescription.Unpack(step.Peer)}, now {ConfChangeDescription.Unpack(step.Extra)}");
                     break;
                 case TraceKind.Partition or TraceKind.Crash or TraceKind.Restart:
                     text.Append($" extra {step.Extra}");
