@@ -30,6 +30,10 @@ public class SessionAndBackpressureTests
 
         var expired = await cluster.Facade.Write(delete with { SessionId = 987_654_321, Sequence = 1 });
         Assert.Equal(CacheStatusCode.SessionExpired, expired.Status);
+
+        // A session with more unanswered commands than the replicas keep results for is overloaded, not invalid.
+        var tooMany = await cluster.Facade.Write(delete with { Sequence = 5_000, LowestUnansweredSequence = 2 });
+        Assert.Equal(CacheStatusCode.Overloaded, tooMany.Status);
     }
 
     [Fact]

@@ -40,6 +40,13 @@ internal sealed partial class RaftReplicaService
         }
 
         var error = CommandValidator.Check(command, _options.Cache);
+        if (error == CommandValidationError.TooManyInFlight)
+        {
+            // Not bad input: the client's session has more unanswered commands than the replicas keep results for.
+            return Task.FromResult(CacheReply.Fail(CacheStatusCode.Overloaded,
+                $"The client session has more than {_options.Cache.MaxInFlightPerSession} commands awaiting an answer; nothing was proposed."));
+        }
+
         if (error != CommandValidationError.None) return Invalid(DescribeValidationError(error));
         return ProposeAndWaitAsync(CommandCodec.Encode(command), timeout);
     }

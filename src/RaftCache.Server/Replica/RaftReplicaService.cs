@@ -306,6 +306,8 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         {
             ApplyOutcome.Applied => new CacheReply { Index = index, KeyExisted = r.KeyExisted, SessionId = r.SessionId },
             ApplyOutcome.SessionExpired => CacheReply.Fail(CacheStatusCode.SessionExpired, "The client session is unknown or expired; the command was not applied."),
+            ApplyOutcome.Rejected when r.Error == CommandValidationError.TooManyInFlight =>
+                CacheReply.Fail(CacheStatusCode.Overloaded, "The client session has too many commands awaiting an answer; the command was not applied."),
             ApplyOutcome.Rejected => CacheReply.Fail(CacheStatusCode.InvalidArgument, $"The command breaks a limit ({r.Error}); it was not applied."),
             ApplyOutcome.StaleSequence => CacheReply.Fail(CacheStatusCode.OutcomeUnknown, "The command's sequence number is below the client's lowest unanswered sequence; its result is no longer known."),
             _ => CacheReply.Fail(CacheStatusCode.OutcomeUnknown, "The command's index was already applied; its result is not known."),

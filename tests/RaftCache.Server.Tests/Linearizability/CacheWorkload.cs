@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Text;
+using RaftCache.Client;
+using RaftCache.Linearizability;
+
+namespace RaftCache.Server.Tests.Linearizability;
+
+/// <summary>
+/// Logical clients, each with its own <see cref="RaftCacheClient"/> (so its own session), issuing puts of unique values,
+/// deletes and gets over a few shared keys, one operation at a time, and recording every one in a
+/// <see cref="HistoryRecorder"/>.
+/// </summary>
+/// <remarks>
+/// Outcomes: Ok with the result; Failed only for the typed errors that guarantee nothing was applied
+/// (<see cref="CacheUnavailableException"/>, <see cref="CacheOverloadedException"/>,
+/// <see cref="CacheSessionExpiredException"/>, <see cref="CacheArgumentException"/>); Unknown for everything else,
+/// including <see cref="CacheOutcomeUnknownException"/>, the client-side deadline and Orleans exceptions.
+/// </remarks>
+internal sealed class CacheWorkload : IAsyncDisposable
+{
+    private readonly CacheCluster _cluster;
+    private readonly LinearizabilitySettings _settings;
+    private readonly Func<int, byte[], TimeSpan, Task<byte[]?>>? _read;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _clients = [];
+    private readonly List<RaftCacheClient> _sessions = [];
+    private readonly ConcurrentDictionary<string, long> _counters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastErrors = new(StringComparer.Ordinal);
+
+    /// <param name="cluster">The cluster whose Orleans client carries every logical client's calls.</param>
+    /// <param name="recorder">Where operations are recorded.</param>
+    /// <param name="settings">Clients, keys and deadlines.</param>
+    /// <param name="seed">Seeds each client's choice of operations and keys.</param>
+    /// <param name="read">
+    /// Serves a client's Get instead of the linearizable read through its session client (the canary reads a
+    /// partitioned replica's local state); it gets the client, the key and the deadline, and throws a typed error on
+    /// failure.
+    /// </param>
+    public CacheWorkload(CacheCluster cluster, HistoryRecorder recorder, LinearizabilitySettings settings, int seed,
+        Func<int, byte[], TimeSpan, Task<byte[]?>>? read = null)
+    {
+        _cluster = cluster;
+        Recorder = recorder;
+        _settings = settings;
+        _read = read;
+        Keys = [.. Enumerable.Range(0, settings.Keys).Select(k => $"k{k}")];
+        Seed = seed;
+    }
+
+    public HistoryRecorder Recorder { get; }
+
+    public IReadOnlyList<string> Keys { get; }
+
+    public int Seed { get; }
+
+    public long OkOperations => Count(OperationOutcome.Ok);
+
+    public long Count(OperationOutcome outcome) => _counters.Where(c => c.Key.EndsWith(" " + outcome, StringComparison.Ordinal)).Sum(c => c.Value);
+
+    public void Start()
+    {
+        for (var c = 0; c < _settings.Clients; c++)
+        {
+            var client = c;
+            var session = new RaftCacheClient(_cluster.Cluster.Client);
+            _sessions.Add(session);
+            // Each client's choices are a function of the seed alone; only the interleaving depends on timing.
+            var random = new Random(HashCode.Combine(Seed, client));
+            _clients.Add(Task.Run(() => RunClientAsync(client, session, random, _stop.Token)));
+        }
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> operations completed Ok.</summary>
+    public async Task WaitForOkOperationsAsync(long count, TimeSpan timeout)
+    {
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(OkOperations >= count), timeout, $"{count} successful operations");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} Outcomes so far: {DescribeCounters()}{Environment.NewLine}{DescribeLastErrors()}", e);
+        }
+    }
+
+    /// <summary>Counts by "Kind Outcome" and by "Kind ExceptionType", for the run report.</summary>
+    public string DescribeCounters() => string.Join(", ", _counters.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}"));
+
+    /// <summary>The last message of each kind of error, to tell a fault's effect from a broken setup.</summary>
+    public string DescribeLastErrors() => string.Join(Environment.NewLine, _lastErrors.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"  {e.Key}: {e.Value}"));
+
+    /// <summary>Stops issuing operations and waits for those in flight to complete or reach their deadline.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_clients);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+        foreach (var session in _sessions) session.Dispose();
+    }
+
+    /// <summary>
+    /// Records one linearizable Get of every key through a new session, as client <paramref name="client"/>. Done after
+    /// healing and quiescence, so that the checked history ends with the cluster's final value of each key.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, byte[]?>> ReadFinalValuesAsync(int client)
+    {
+        using var session = new RaftCacheClient(_cluster.Cluster.Client);
+        var values = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        foreach (var key in Keys)
+        {
+            var op = Recorder.Invoke(client, OperationKind.Get, key);
+            var value = await session.GetAsync(Encoding.UTF8.GetBytes(key)).WaitAsync(_settings.OperationDeadline);
+            Recorder.Complete(op, OperationOutcome.Ok, OperationResult.Read(value));
+            values[key] = value;
+        }
+
+        return values;
+    }
+
+    private async Task RunClientAsync(int client, RaftCacheClient session, Random random, CancellationToken stop)
+    {
+        var written = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var key = Keys[random.Next(Keys.Count)];
+            var keyBytes = Encoding.UTF8.GetBytes(key);
+            var roll = random.Next(100);
+            if (roll < 45)
+            {
+                // Unique values let the checker tell every write apart.
+                var value = Encoding.UTF8.GetBytes($"c{client}-{written++}");
+                await RecordAsync(client, OperationKind.Put, key, value, async () =>
+                {
+                    await session.PutAsync(keyBytes, value);
+                    return OperationResult.None;
+                });
+            }
+            else if (roll < 60)
+            {
+                await RecordAsync(client, OperationKind.Delete, key, null, async () => OperationResult.Deleted(await session.DeleteAsync(keyBytes)));
+            }
+            else
+            {
+                await RecordAsync(client, OperationKind.Get, key, null, async () => OperationResult.Read(
+                    _read is null ? await session.GetAsync(keyBytes) : await _read(client, keyBytes, _settings.RequestTimeout)));
+            }
+
+            // A short, random pause keeps twelve clients from saturating two cores, which would slow failure detection
+            // and recovery far more than the faults themselves; it also varies the interleavings.
+            await Task.Delay(random.Next(0, 4), CancellationToken.None);
+        }
+    }
+
+    private async Task RecordAsync(int client, OperationKind kind, string key, byte[]? value, Func<Task<OperationResult>> call)
+    {
+        var op = Recorder.Invoke(client, kind, key, value);
+        OperationOutcome outcome;
+        var result = OperationResult.None;
+        string? failure = null;
+        try
+        {
+            // The façade gives up after RequestTimeout; this bound covers a call lost with a killed gateway silo.
+            result = await call().WaitAsync(_settings.OperationDeadline);
+            outcome = OperationOutcome.Ok;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            outcome = Classify(e);
+            failure = e.GetType().Name;
+            _lastErrors[failure] = e.Message;
+            result = OperationResult.None;
+        }
+
+        Recorder.Complete(op, outcome, result);
+        _counters.AddOrUpdate($"{kind} {outcome}", 1, (_, n) => n + 1);
+        if (failure is not null) _counters.AddOrUpdate($"{kind} {failure}", 1, (_, n) => n + 1);
+    }
+
+    /// <summary>Only errors that guarantee the command was not applied may be recorded as Failed; the rest are Unknown.</summary>
+    internal static OperationOutcome Classify(Exception error) => error switch
+    {
+        CacheUnavailableException or CacheOverloadedException or CacheSessionExpiredException or CacheArgumentException => OperationOutcome.Failed,
+        _ => OperationOutcome.Unknown,
+    };
+}
