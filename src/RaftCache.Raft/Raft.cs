@@ -491,13 +491,13 @@ internal sealed class Raft
         if (m.Index < _log.Committed)
         {
             // Everything up to our commit index already matches the leader's log (Log Matching); say so.
-            Send(new Message { Type = MessageType.AppendResponse, To = m.From, Index = _log.Committed });
+            Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = _log.Committed });
             return;
         }
 
         if (_log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries, out var lastNew))
         {
-            Send(new Message { Type = MessageType.AppendResponse, To = m.From, Index = lastNew });
+            Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = lastNew });
             return;
         }
 
@@ -509,6 +509,8 @@ internal sealed class Raft
         {
             Type = MessageType.AppendResponse,
             To = m.From,
+            From = Id,
+            Term = Term,
             Index = m.Index,
             Reject = true,
             RejectHint = index,
@@ -520,14 +522,14 @@ internal sealed class Raft
     {
         // The leader sends min(commit, our match), so this never points past entries we hold from it.
         _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, Context = m.Context });
+        Send(new Message { Type = MessageType.HeartbeatResponse, To = m.From, From = Id, Term = Term, Context = m.Context });
     }
 
     private void HandleSnapshot(Message m)
     {
         var snapshot = m.Snapshot ?? Throw.Invariant<Snapshot>("InstallSnapshot without a snapshot.");
         var index = Restore(snapshot) ? _log.LastIndex : _log.Committed;
-        Send(new Message { Type = MessageType.AppendResponse, To = m.From, Index = index });
+        Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = index });
     }
 
     /// <summary>Installs <paramref name="snapshot"/> if it is news to us (Raft §7), with its configuration.</summary>
@@ -662,6 +664,8 @@ internal sealed class Raft
         {
             Type = MessageType.Append,
             To = to,
+            From = Id,
+            Term = Term,
             Index = prevIndex,
             LogTerm = prevTerm,
             Entries = entries,
@@ -705,6 +709,8 @@ internal sealed class Raft
             {
                 Type = MessageType.Heartbeat,
                 To = id,
+                From = Id,
+                Term = Term,
                 Commit = Math.Min(pr.Match, _log.Committed),
                 Context = round,
             });
@@ -975,6 +981,9 @@ internal sealed class Raft
 
     private void Send(Message m)
     {
+        // The replication messages (Append, Heartbeat and their responses) are built with their term and sender
+        // already set, so they are not copied here: a message record is about 100 B, twice per message otherwise
+        // (about 800 B per commit round trip of a three-node group, most of the cost of unbatched commits).
         var term = m.Type switch
         {
             MessageType.Propose or MessageType.ReadIndex or MessageType.TransferLeader => 0UL,

@@ -69,6 +69,8 @@ internal sealed class RaftLog
             return false;
         }
 
+        // Persisted entries not yet applied are still held in memory; no need to ask storage (and take its lock).
+        if (_unstable.TryHeldTerm(index, out term)) return true;
         try
         {
             term = _storage.Term(index);
@@ -109,6 +111,7 @@ internal sealed class RaftLog
         if (index > Committed || index < Applied)
             Throw.Invariant($"applied {index} is out of range [{Applied}, {Committed}].");
         Applied = index;
+        _unstable.ReleaseBelow(index + 1);
     }
 
     /// <summary>Raft §5.4.2: only an entry of the current term is committed by counting.</summary>
@@ -123,13 +126,16 @@ internal sealed class RaftLog
         return false;
     }
 
-    /// <summary>Appends entries made by this node as leader; returns the new last index.</summary>
-    public ulong Append(ReadOnlySpan<Entry> entries)
+    /// <summary>
+    /// Appends <paramref name="entries"/> from <paramref name="start"/> on, replacing any conflicting suffix; the
+    /// array is held as it is, not copied (see <see cref="Unstable"/>). Returns the new last index.
+    /// </summary>
+    public ulong Append(ImmutableArray<Entry> entries, int start)
     {
-        if (entries.IsEmpty) return LastIndex;
-        var after = entries[0].Index - 1;
+        if (start >= entries.Length) return LastIndex;
+        var after = entries[start].Index - 1;
         if (after < Committed) Throw.Invariant($"append after {after} would overwrite committed {Committed}.");
-        _unstable.TruncateAndAppend(entries);
+        _unstable.TruncateAndAppend(entries, start);
         _cachedSlice = default;
         return LastIndex;
     }
@@ -160,7 +166,7 @@ internal sealed class RaftLog
         {
             if (conflict <= Committed) Throw.Invariant($"entry {conflict} conflicts with committed entry (committed {Committed}).");
             var start = (int)(conflict - (index + 1));
-            Append(entries.AsSpan()[start..]);
+            Append(entries, start);
         }
 
         CommitTo(Math.Min(commit, lastNewIndex));
@@ -201,11 +207,12 @@ internal sealed class RaftLog
         if (hi > LastIndex + 1 || lo > hi) Throw.Invariant($"slice [{lo}, {hi}) out of bounds (last {LastIndex}).");
         if (lo == _cachedLo && hi == _cachedHi && maxSize == _cachedMaxSize && !_cachedSlice.IsDefault) return _cachedSlice;
 
-        var offset = _unstable.Offset;
+        // Entries from FirstHeld on are in memory (unstable, or persisted and not yet applied); below, in storage.
+        var offset = _unstable.FirstHeld;
         ImmutableArray<Entry> result;
         if (lo >= offset)
         {
-            result = SliceUnstable(lo, hi, maxSize);
+            result = _unstable.Slice(lo, hi, maxSize);
         }
         else
         {
@@ -218,7 +225,7 @@ internal sealed class RaftLog
             {
                 long size = 0;
                 foreach (ref readonly var e in stable.AsSpan()) size += e.Size;
-                var tail = SliceUnstable(offset, hi, maxSize - size, allowEmpty: true);
+                var tail = _unstable.Slice(offset, hi, maxSize - size, allowEmpty: true);
                 if (tail.IsEmpty)
                 {
                     result = stable;
@@ -238,20 +245,6 @@ internal sealed class RaftLog
         _cachedMaxSize = maxSize;
         _cachedSlice = result;
         return result;
-    }
-
-    private ImmutableArray<Entry> SliceUnstable(ulong lo, ulong hi, long maxSize, bool allowEmpty = false)
-    {
-        long size = 0;
-        var end = lo;
-        while (end < hi)
-        {
-            size += _unstable.At(end).Size;
-            if (size > maxSize && (end > lo || allowEmpty)) break;
-            end++;
-        }
-
-        return _unstable.Slice(lo, end);
     }
 
     /// <summary>Whether committed entries wait to be applied (none while a snapshot waits to be applied).</summary>
@@ -279,12 +272,17 @@ internal sealed class RaftLog
         _cachedSlice = default;
     }
 
-    public void StableTo(EntryId id) => _unstable.StableTo(id);
+    public void StableTo(EntryId id)
+    {
+        _unstable.StableTo(id);
+        _unstable.ReleaseBelow(Applied + 1);
+    }
 
     public void StableSnapTo(ulong index)
     {
         _unstable.StableSnapTo(index);
         if (index > Applied) Applied = index;
+        _unstable.ReleaseBelow(Applied + 1);
     }
 
     /// <summary>Whether any entry in (applied, committed] is a configuration change not yet applied.</summary>

@@ -8,8 +8,12 @@ namespace RaftCache.Raft;
 /// <see cref="CommittedEntries"/> to the state machine; then call <see cref="RawNode.Advance"/>.
 /// </summary>
 /// <remarks>
-/// Messages are only valid to send after the state in the same Ready is persisted: a vote or an append
-/// acknowledgement promises durable state (thesis §3.8).
+/// <para>Messages are only valid to send after the state in the same Ready is persisted: a vote or an append
+/// acknowledgement promises durable state (thesis §3.8).</para>
+/// <para>To avoid copying entries, <see cref="Entries"/>, <see cref="CommittedEntries"/> and the entries of
+/// <see cref="Messages"/> may wrap the same array, also one handed out in an earlier Ready or received in a
+/// message. Such arrays are never written again, by the node or by anyone else: never take the array out of an
+/// <see cref="ImmutableArray{T}"/> to change it.</para>
 /// </remarks>
 public sealed class Ready
 {
