@@ -22,6 +22,9 @@ internal sealed class Raft
     private readonly ReadOnlyQueue _readOnly = new();
     private readonly List<ReadOnlyQueue.PendingRead> _released = [];
     private readonly List<Message> _msgs = [];
+
+    /// <summary>A TimeoutNow arrived while committed configuration changes were unapplied: campaign once they are.</summary>
+    private bool _campaignAfterApply;
     private readonly List<ReadState> _readStates = [];
 
     // Read requests that arrived before an entry of this leader's term was committed (thesis §6.4).
@@ -157,6 +160,7 @@ internal sealed class Raft
         _appendDirty = false;
         _commitAdvanced = false;
         _readRoundRequested = false;
+        _campaignAfterApply = false;
     }
 
     // ---- Time ----
@@ -195,6 +199,14 @@ internal sealed class Raft
 
             // Thesis §3.10: a transfer that did not finish within an election timeout is abandoned.
             LeadTransferee = RaftConfig.None;
+
+            // A leader removed from the configuration hands over (see SwitchToConfig); if that did not happen in an
+            // election timeout, it steps down regardless.
+            if (!_tracker.IsVoter(Id))
+            {
+                BecomeFollower(Term, RaftConfig.None);
+                return;
+            }
         }
 
         if (_heartbeatElapsed >= _config.HeartbeatTick)
@@ -472,8 +484,11 @@ internal sealed class Raft
                 if (Lead != RaftConfig.None) Send(m with { To = Lead, Term = 0 });
                 break;
             case MessageType.TimeoutNow:
-                // Thesis §3.10: the leader asked us to take over; campaign now, without pre-vote.
-                Hup(CampaignKind.Transfer);
+                // Thesis §3.10: the leader asked us to take over; campaign now, without pre-vote. A committed
+                // configuration change not yet applied may decide who votes, so then campaign once it is applied;
+                // the old leader may have stepped down already (it was removed), and nobody else would start soon.
+                if (_log.HasUnappliedConfChanges()) _campaignAfterApply = true;
+                else Hup(CampaignKind.Transfer);
                 break;
             case MessageType.ReadIndex:
                 if (Lead != RaftConfig.None) Send(m with { To = Lead, Term = 0 });
@@ -935,7 +950,15 @@ internal sealed class Raft
         else MaybeSendAppend(transferee, sendIfEmpty: true);
     }
 
-    private void SendTimeoutNow(ulong to) => Send(new Message { Type = MessageType.TimeoutNow, To = to });
+    private void SendTimeoutNow(ulong to)
+    {
+        Send(new Message { Type = MessageType.TimeoutNow, To = to });
+
+        // A leader that is no longer a voter has handed over to a successor holding its whole log: it is done.
+        // Waiting for the successor's first message would never end, since the new configuration no longer
+        // includes this node.
+        if (!_tracker.IsVoter(Id)) BecomeFollower(Term, RaftConfig.None);
+    }
 
     // ---- Membership (thesis §4.3) ----
 
@@ -947,15 +970,22 @@ internal sealed class Raft
 
     private ConfState SwitchToConfig(MembershipConfig config)
     {
+        var previous = _tracker.Config;
         _tracker.SetConfig(config, _log.LastIndex + 1);
         var state = config.ToConfState();
         if (State != StateRole.Leader) return state;
 
         if (!_tracker.IsVoter(Id))
         {
-            // A leader removed or demoted by the change it just applied steps down; it replicated until now so
-            // that the change could commit. The remaining voters elect a new leader.
-            BecomeFollower(Term, RaftConfig.None);
+            // A leader removed or demoted by the change it just applied leaves (thesis §4.2.2), but not by simply
+            // stepping down: the remaining voters may not have learned yet that the change committed, and while
+            // they use the previous configuration they may need this node's vote, which it refuses to a shorter
+            // log. With two voters in the previous configuration that is a deadlock. So it hands leadership to the
+            // most up-to-date remaining voter with TimeoutNow (thesis §3.10), replicating until that voter has
+            // everything; proposals are dropped meanwhile, and TickHeartbeat steps down if the transfer stalls.
+            var successor = SuccessorAfterRemoval(previous);
+            if (successor == RaftConfig.None) BecomeFollower(Term, RaftConfig.None);
+            else HandleTransferLeader(successor);
             return state;
         }
 
@@ -967,9 +997,39 @@ internal sealed class Raft
         return state;
     }
 
+    /// <summary>
+    /// The voter of the new configuration to hand leadership to: one that also voted in <paramref name="previous"/>
+    /// (so it may campaign even before it applies the change), the most up-to-date first, then the lowest id.
+    /// </summary>
+    private ulong SuccessorAfterRemoval(MembershipConfig previous)
+    {
+        ulong best = RaftConfig.None;
+        ulong bestMatch = 0;
+        var bestWasVoter = false;
+        foreach (var id in _tracker.Ids)
+        {
+            if (id == Id || !_tracker.IsVoter(id) || !_tracker.TryGet(id, out var pr)) continue;
+            var wasVoter = previous.IsVoter(id);
+            if (best == RaftConfig.None || (wasVoter && !bestWasVoter) || (wasVoter == bestWasVoter && pr.Match > bestMatch))
+            {
+                best = id;
+                bestMatch = pr.Match;
+                bestWasVoter = wasVoter;
+            }
+        }
+
+        return best;
+    }
+
     /// <summary>After entries were applied: a leader leaves an auto-leave joint configuration once it is applied.</summary>
     public void OnApplied()
     {
+        if (_campaignAfterApply && !_log.HasUnappliedConfChanges())
+        {
+            _campaignAfterApply = false;
+            if (State != StateRole.Leader) Hup(CampaignKind.Transfer);
+        }
+
         if (State != StateRole.Leader || !_tracker.Config.IsJoint || !_tracker.Config.AutoLeave) return;
         if (_pendingConfIndex > _log.Applied) return;
         var entry = new Entry(Term, _log.LastIndex + 1, EntryType.ConfChange, ConfChangeCodec.Encode(new ConfChange()));

@@ -100,6 +100,32 @@ public class MembershipScenarioTests
         Assert.Equal(["after"], net[leader.Id == 2 ? 3UL : 2UL].AppliedData());
     }
 
+    /// <summary>
+    /// A leader that loses its vote hands leadership to the most up-to-date remaining voter with TimeoutNow instead
+    /// of leaving the group leaderless until an election timeout; in a group whose previous configuration had two
+    /// voters, merely stepping down could deadlock. Reference: thesis §3.10, §4.2.2.
+    /// </summary>
+    [Fact]
+    public void ARemovedLeaderHandsLeadershipOverWithoutWaitingForAnElectionTimeout()
+    {
+        var net = TestNetwork.Create(2);
+        net.Elect(1);
+        net.AddEmptyNode(3);
+        Assert.True(ProposeChange(net, 1, Change((ConfChangeType.AddLearnerNode, 3))).IsAccepted);
+        net.Stabilize();
+        var replace = ProposeChange(net, 1, Change(ConfChangeTransition.JointImplicit, (ConfChangeType.AddNode, 3), (ConfChangeType.RemoveNode, 1)));
+        Assert.True(replace.IsAccepted);
+        net.Stabilize();
+
+        // No tick has passed: only the handover can have produced the new leader.
+        var leader = Assert.Single(net.Nodes, n => n.Role == StateRole.Leader);
+        Assert.NotEqual(1UL, leader.Id);
+        Assert.NotEqual(StateRole.Leader, net[1].Role);
+        Assert.True(net.Propose(leader.Id, "after").IsAccepted);
+        net.Stabilize();
+        Assert.Equal(["after"], net[leader.Id == 2 ? 3UL : 2UL].AppliedData());
+    }
+
     [Fact]
     public void VoterIsReplacedInOneJointChangeThatLeavesAutomatically()
     {

@@ -41,17 +41,10 @@ internal sealed class MembershipWorkload(Random random, int poolSize, int maxVot
         }
 
         // Losing a voter is allowed down to three voters, and to two only now and then: two-voter groups are the
-        // most fragile (any fault stops them), so they are visited but not lived in.
-        //
-        // TakesNoVoteFromTwoVoters: no change takes a vote away from a two-voter configuration. Known liveness gap
-        // of the core: configurations take effect when applied, and a leader that loses its vote steps down as soon
-        // as it applies the change. If the other voter has not learned that the change committed (the append
-        // carrying the commit index was lost), it still runs the old configuration, whose only majority includes
-        // the node that stepped down; that node no longer campaigns and, its log being longer (it kept appending
-        // proposals until it applied the change), refuses its vote for good. Seeds 16 and 105 (and 448 of 2,000) of
-        // the 3-to-5 scenario deadlocked that way when this was allowed. Which node leads when the change applies is
-        // not known when it is proposed, so the rule covers every voter. With three or more old voters the others
-        // form a majority without the node that stepped down, and removing the leader is drawn there.
+        // most fragile (any fault stops them), so they are visited but not lived in. Replacing a voter is allowed
+        // from two voters too: that is where a leader that loses its vote must hand over rather than just step down
+        // (the other voter may still need its vote under the previous configuration); seeds 16 and 105 of the
+        // 3-to-5 scenario deadlocked there before the core handed over with TimeoutNow.
         var mayLoseVoter = voters.Count > 3 || (voters.Count > MinVoters && random.Next(8) == 0);
         var mayGainVoter = voters.Count < MaxVoters;
         var options = new List<(int Weight, Func<ConfChange> Make)>();
@@ -69,9 +62,8 @@ internal sealed class MembershipWorkload(Random random, int poolSize, int maxVot
             options.Add((3, () => Single(ConfChangeType.RemoveNode, PickVoter(voters, leader))));
 
         // Replacing a voter changes two voters at once, which thesis §4.3 allows only through a joint configuration.
-        // Not from two voters: see the remarks on TakesNoVoteFromTwoVoters.
         var newcomers = learners.Concat(spares).ToList();
-        var mayReplaceVoter = voters.Count > MinVoters;
+        var mayReplaceVoter = voters.Count >= MinVoters;
         if (newcomers.Count > 0 && mayReplaceVoter)
             options.Add((4, () => Joint(ConfChangeType.RemoveNode, Pick(newcomers), PickVoter(voters, leader))));
         if (learners.Count > 0 && mayReplaceVoter)
