@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using RaftCache.Raft.Testing;
 
 namespace RaftCache.Benchmarks.Raft;
 
@@ -20,7 +21,7 @@ public class RaftCommitBenchmarks
     private const int PayloadSize = 64;
 
     private readonly ReadOnlyMemory<byte> _payload = new byte[PayloadSize];
-    private InMemoryRaftCluster _cluster = null!;
+    private CommitCluster _cluster = null!;
     private long _entries;
     private long _allocated;
     private long _ticks;
@@ -30,7 +31,7 @@ public class RaftCommitBenchmarks
     public int BatchSize { get; set; }
 
     [GlobalSetup]
-    public void Setup() => _cluster = new InMemoryRaftCluster();
+    public void Setup() => _cluster = new CommitCluster();
 
     [Benchmark(OperationsPerInvoke = EntriesPerInvoke)]
     public long CommitEntries()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using RaftCache.Raft.Testing;
 
 namespace RaftCache.Raft.Tests.Allocation;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using RaftCache.Raft.Testing;
 
 namespace RaftCache.Raft.Tests.Allocation;
 
