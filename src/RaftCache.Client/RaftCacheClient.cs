@@ -97,7 +97,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             }
             finally
             {
-                lock (_inFlight) _inFlight.Remove(sequence);
+                lock (_inFlight)
+                {
+                    // After a session change the set holds the new session's numbers, which may repeat this one.
+                    if (Interlocked.Read(ref _sessionId) == session) _inFlight.Remove(sequence);
+                }
             }
 
             if (reply.Status == CacheStatusCode.Ok) return reply;
