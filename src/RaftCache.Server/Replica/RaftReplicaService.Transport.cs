@@ -9,6 +9,7 @@ internal sealed partial class RaftReplicaService
 {
     private readonly Dictionary<ulong, long> _snapshotTransfers = [];
     private readonly Dictionary<ulong, IncomingSnapshot> _incomingSnapshots = [];
+    private readonly List<(ulong To, bool Success)> _pendingSnapshotReports = [];
     private long _nextTransferId;
 
     /// <summary>Sends the messages of one Ready: one call per peer, snapshots separately.</summary>
@@ -157,8 +158,6 @@ internal sealed partial class RaftReplicaService
         _snapshotTransfers[message.To] = transferId;
         _ = TransferSnapshotAsync(message, silo, transferId);
     }
-
-    private readonly List<(ulong To, bool Success)> _pendingSnapshotReports = [];
 
     private async Task TransferSnapshotAsync(Message message, SiloAddress silo, long transferId)
     {

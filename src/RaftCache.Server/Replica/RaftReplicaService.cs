@@ -49,6 +49,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
     private string? _fault;
     private bool _stopping;
     private IGrainTimer? _ticker;
+    private TaskCompletionSource? _leaderChanged;
 
     public RaftReplicaService(
         GrainId id,
@@ -381,8 +382,6 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         _leaderChanged?.TrySetResult();
         _leaderChanged = null;
     }
-
-    private TaskCompletionSource? _leaderChanged;
 
     private void Halt(string reason, Exception exception)
     {
