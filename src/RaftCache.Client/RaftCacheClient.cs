@@ -36,7 +36,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        var reply = await Facade.Get(key, consistency).ConfigureAwait(false);
+        var reply = await CallAsync(() => Facade.Get(key, consistency), mayHaveApplied: false).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
@@ -93,7 +93,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             CacheReply reply;
             try
             {
-                reply = await Facade.Write(write with { SessionId = session, Sequence = sequence, LowestUnansweredSequence = lowest }).ConfigureAwait(false);
+                var command = write with { SessionId = session, Sequence = sequence, LowestUnansweredSequence = lowest };
+                reply = await CallAsync(() => Facade.Write(command), mayHaveApplied: true).ConfigureAwait(false);
             }
             finally
             {
@@ -123,7 +124,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         try
         {
             if (_sessionId != 0) return _sessionId;
-            var reply = await Facade.RegisterSession().ConfigureAwait(false);
+            var reply = await CallAsync(Facade.RegisterSession, mayHaveApplied: false).ConfigureAwait(false);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             lock (_inFlight)
             {
@@ -139,6 +140,40 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         {
             _sessionLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Calls the façade, retrying a connection that failed (the gateway's silo died: Orleans routes the next call
+    /// through another gateway). Retrying is safe: reads change nothing, and every write carries its session and
+    /// sequence number, so a second delivery is answered from the first (Raft thesis §6.3). What still fails becomes
+    /// the typed error that says what is known: a write may have been applied, a read changed nothing.
+    /// </summary>
+    private static async Task<CacheReply> CallAsync(Func<Task<CacheReply>> call, bool mayHaveApplied)
+    {
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (OrleansException e)
+            {
+                last = e;
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1))).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                // The call may have reached the cluster: do not wait another response timeout.
+                last = e;
+                break;
+            }
+        }
+
+        var reason = $"The cluster could not be reached ({last!.GetType().Name}: {last.Message}).";
+        throw mayHaveApplied
+            ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
+            : new CacheUnavailableException(reason);
     }
 
     private static void RequireKey(byte[] key)

@@ -25,6 +25,7 @@ public static class RaftCacheSiloBuilderExtensions
         builder.Services.TryAddSingleton<RaftCacheInstruments>();
         builder.Services.TryAddSingleton<IRaftReplicaClient, RaftReplicaClient>();
         builder.Services.TryAddSingleton<LocalReplica>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ShutdownObserver>();
         builder.AddGrainService<RaftReplicaService>();
         return builder;
     }

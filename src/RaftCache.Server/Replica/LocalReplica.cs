@@ -9,11 +9,19 @@ namespace RaftCache.Server.Replica;
 internal sealed class LocalReplica
 {
     private RaftReplicaService? _replica;
+    private volatile bool _stopIsUngraceful;
 
     /// <summary>The replica, once the grain service is constructed.</summary>
     public RaftReplicaService? Replica
     {
         get => Volatile.Read(ref _replica);
         set => Volatile.Write(ref _replica, value);
+    }
+
+    /// <summary>True once the silo was asked to stop at once rather than gracefully (see <see cref="ShutdownObserver"/>).</summary>
+    public bool StopIsUngraceful
+    {
+        get => _stopIsUngraceful;
+        set => _stopIsUngraceful = value;
     }
 }

@@ -28,6 +28,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
     private readonly SiloAddress _self;
     private readonly ulong _memberId;
     private readonly Random _random;
+    private readonly LocalReplica _localReplica;
 
     private readonly Dictionary<ulong, SiloAddress> _routes = [];
     private readonly Dictionary<ulong, PendingWrite> _pendingWrites = [];
@@ -79,6 +80,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         _random = new Random(unchecked((int)_memberId ^ Environment.TickCount));
         _cache = new CacheStateMachine(_options.Cache);
         _routes[_memberId] = _self;
+        _localReplica = localReplica;
         localReplica.Replica = this;
         _instruments.Observe(() => _node is null
             ? (-1, 0, 0, (ulong)_cache.AppliedIndex)
@@ -106,7 +108,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         _stopping = true;
         try
         {
-            await LeaveGracefullyAsync();
+            if (!_localReplica.StopIsUngraceful) await LeaveGracefullyAsync();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
