@@ -13,6 +13,9 @@ namespace RaftCache.Client;
 /// </remarks>
 public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
 {
+    /// <summary>The default for <see cref="CallTimeout"/>: the façade's default request deadline (5 s) with room to answer.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(10);
+
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _sessionLock = new(1, 1);
     private readonly SortedSet<long> _inFlight = [];
@@ -20,11 +23,24 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     private long _nextSequence;
 
     /// <summary>Creates a client over <paramref name="grains"/>.</summary>
-    public RaftCacheClient(IGrainFactory grains)
+    /// <param name="grains">A cluster client, or a grain's own factory.</param>
+    /// <param name="callTimeout">The deadline of each call to the cluster; <see cref="DefaultCallTimeout"/> if null.</param>
+    public RaftCacheClient(IGrainFactory grains, TimeSpan? callTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
+        if (callTimeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(callTimeout), timeout, "The call timeout must be positive.");
         _grains = grains;
+        CallTimeout = callTimeout ?? DefaultCallTimeout;
     }
+
+    /// <summary>
+    /// How long one call to the cluster may take before this client gives up on it: a write becomes
+    /// <see cref="CacheOutcomeUnknownException"/>, a read <see cref="CacheUnavailableException"/>. It bounds a call
+    /// stranded on a silo that died (Orleans would otherwise wait its response timeout, 30 s by default), and it lets
+    /// the session stop counting the abandoned write as awaiting an answer.
+    /// </summary>
+    public TimeSpan CallTimeout { get; }
 
     /// <inheritdoc/>
     public void Dispose() => _sessionLock.Dispose();
@@ -148,14 +164,14 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     /// sequence number, so a second delivery is answered from the first (Raft thesis §6.3). What still fails becomes
     /// the typed error that says what is known: a write may have been applied, a read changed nothing.
     /// </summary>
-    private static async Task<CacheReply> CallAsync(Func<Task<CacheReply>> call, bool mayHaveApplied)
+    private async Task<CacheReply> CallAsync(Func<Task<CacheReply>> call, bool mayHaveApplied)
     {
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             try
             {
-                return await call().ConfigureAwait(false);
+                return await call().WaitAsync(CallTimeout).ConfigureAwait(false);
             }
             catch (OrleansException e)
             {
@@ -164,7 +180,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             }
             catch (TimeoutException e)
             {
-                // The call may have reached the cluster: do not wait another response timeout.
+                // The call may have reached the cluster: give up on it rather than wait again.
                 last = e;
                 break;
             }

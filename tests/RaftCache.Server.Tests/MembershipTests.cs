@@ -1,3 +1,5 @@
+using RaftCache.Client;
+
 namespace RaftCache.Server.Tests;
 
 /// <summary>The Raft group follows the Orleans cluster: joins, restarts, growth and shrinkage.</summary>
@@ -58,6 +60,9 @@ public class MembershipTests
         await using var cluster = await CacheCluster.StartAsync(3, options => options.RequestTimeout = TimeSpan.FromSeconds(2));
         await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
         await cluster.Cache.PutAsync("k", "v");
+        // A client whose own deadline is shorter than the façade's (2 s here); its session exists before the loss.
+        using var impatient = new RaftCacheClient(cluster.Cluster.Client, callTimeout: TimeSpan.FromMilliseconds(500));
+        await impatient.PutAsync("mine", "1");
         var silos = cluster.Cluster.GetActiveSilos().ToList();
         var survivor = silos[0];
         // A crash at once of two of the three voters: cut them off first, because an in-process kill still runs the
@@ -86,6 +91,11 @@ public class MembershipTests
         Assert.IsType<CacheUnavailableException>(error);
         // A stale local read is still possible on request.
         Assert.Equal("v", await cluster.Cache.GetAsync("k", ReadConsistency.Local));
+
+        // The client's own deadline ends a write first: proposed or not, its fate is unknown to the client, which
+        // stops counting it as awaiting an answer. (The façade's deadline would have said Unavailable.)
+        await Assert.ThrowsAsync<CacheOutcomeUnknownException>(() => impatient.PutAsync("mine", "2"));
+        await Assert.ThrowsAsync<CacheUnavailableException>(() => impatient.GetAsync("mine"));
     }
 
     [Fact]
