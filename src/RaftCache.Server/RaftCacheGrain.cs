@@ -53,11 +53,7 @@ internal sealed class RaftCacheGrain(
 
     public async Task<ClusterStatus> GetStatus()
     {
-        var silos = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress)
-            .OrderBy(s => s.ToParsableString(), StringComparer.Ordinal)
-            .ToList();
+        var silos = membership.CurrentSnapshot.ActiveSilos();
         var calls = silos.Select(async silo =>
         {
             try
@@ -80,12 +76,8 @@ internal sealed class RaftCacheGrain(
     /// <summary>The active silo after <paramref name="current"/> in address order; <paramref name="wrapped"/> when the order starts over.</summary>
     private SiloAddress NextSilo(SiloAddress current, out bool wrapped)
     {
-        var silos = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress)
-            .OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1)
-            .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
-            .ToList();
+        // The local silo first, then the others in address order.
+        var silos = membership.CurrentSnapshot.ActiveSilos().OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1).ToList();
         var index = silos.IndexOf(current);
         wrapped = index < 0 || index == silos.Count - 1;
         return silos.Count == 0 ? localSilo.SiloAddress : silos[wrapped ? 0 : index + 1];

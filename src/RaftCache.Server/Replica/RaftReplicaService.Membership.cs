@@ -34,7 +34,7 @@ internal sealed partial class RaftReplicaService
     {
         var previous = _lastMembership;
         _lastMembership = snapshot;
-        if (previous is null || !ActiveSilos(previous).SequenceEqual(ActiveSilos(snapshot))) _membershipChangedAt = _time.GetTimestamp();
+        if (previous is null || !previous.ActiveSilos().SequenceEqual(snapshot.ActiveSilos())) _membershipChangedAt = _time.GetTimestamp();
         if (_node is null) return;
         foreach (var member in snapshot.Members.Values)
         {
@@ -49,9 +49,6 @@ internal sealed partial class RaftReplicaService
         if (IsLeader && !_stopping) ReconcileMembership();
     }
 
-    private static List<SiloAddress> ActiveSilos(ClusterMembershipSnapshot snapshot) =>
-        [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal)];
-
     /// <summary>
     /// Creates the group if this silo is the oldest active one, the membership view has been stable for a while, and
     /// no live replica reports a group already. Every other silo waits to be added by the leader. The stability wait
@@ -64,7 +61,7 @@ internal sealed partial class RaftReplicaService
         try
         {
             var snapshot = _membership.CurrentSnapshot;
-            var active = ActiveSilos(snapshot);
+            var active = snapshot.ActiveSilos();
             if (!active.Contains(_self)) return;
             if (_time.GetElapsedTime(_membershipChangedAt) < _options.BootstrapStableFor) return;
             var oldest = active.OrderBy(s => s.Generation).ThenBy(s => s.ToParsableString(), StringComparer.Ordinal).First();
@@ -78,7 +75,7 @@ internal sealed partial class RaftReplicaService
                 if (group != Guid.Empty) return;
             }
 
-            if (_node is not null || _stopping || !ActiveSilos(_membership.CurrentSnapshot).SequenceEqual(active)) return;
+            if (_node is not null || _stopping || !_membership.CurrentSnapshot.ActiveSilos().SequenceEqual(active)) return;
             var groupId = Guid.NewGuid();
             LogBootstrapping(_logger, groupId, _memberId);
             var storage = MemStorage.CreateBootstrapped(new ConfState { Voters = [_memberId] });
@@ -122,7 +119,7 @@ internal sealed partial class RaftReplicaService
             }
         }
 
-        foreach (var silo in ActiveSilos(snapshot))
+        foreach (var silo in snapshot.ActiveSilos())
         {
             var id = MemberIds.For(silo);
             if (members.Contains(id)) continue;

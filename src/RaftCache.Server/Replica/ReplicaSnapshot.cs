@@ -17,13 +17,7 @@ internal static class ReplicaSnapshot
         var buffer = new ArrayBufferWriter<byte>(cacheSnapshot.Length + 64 * (routes.Count + 1));
         var writer = new WireWriter(buffer);
         writer.WriteByte(Version);
-        writer.WriteVarint((ulong)routes.Count);
-        foreach (var (id, silo) in routes.OrderBy(r => r.Key))
-        {
-            writer.WriteVarint(id);
-            writer.WriteBytes(System.Text.Encoding.UTF8.GetBytes(silo.ToParsableString()));
-        }
-
+        MemberContext.WriteMembers(ref writer, [.. routes.OrderBy(r => r.Key).Select(r => (r.Key, r.Value))]);
         writer.WriteBytes(cacheSnapshot);
         return buffer.WrittenSpan.ToArray();
     }
@@ -34,15 +28,8 @@ internal static class ReplicaSnapshot
         var reader = new WireReader(data);
         var version = reader.ReadByte();
         if (version != Version) throw new FormatException($"Unknown replica snapshot version {version}.");
-        var count = reader.ReadVarint();
         var routes = new Dictionary<ulong, SiloAddress>();
-        for (ulong i = 0; i < count; i++)
-        {
-            var id = reader.ReadVarint();
-            var silo = SiloAddress.FromParsableString(System.Text.Encoding.UTF8.GetString(reader.ReadBytes().Span));
-            routes[id] = silo;
-        }
-
+        foreach (var (id, silo) in MemberContext.ReadMembers(ref reader)) routes[id] = silo;
         var cache = reader.ReadBytes();
         if (!reader.End) throw new FormatException("The replica snapshot has trailing bytes.");
         return (routes, cache);
