@@ -19,6 +19,10 @@ public interface IRaftCacheGrain : IGrainWithIntegerKey
     [Alias("RegisterSession")]
     Task<CacheReply> RegisterSession();
 
+    /// <summary>The limits the cluster enforces on keys, values, time to live and session windows.</summary>
+    [Alias("GetLimits")]
+    Task<CacheLimits> GetLimits();
+
     /// <summary>Every replica's status.</summary>
     [Alias("GetStatus")]
     Task<ClusterStatus> GetStatus();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace RaftCache.Client;
@@ -7,124 +8,140 @@ namespace RaftCache.Client;
 /// cluster client, or a grain's own factory) and keeps one client session for exactly-once writes.
 /// </summary>
 /// <remarks>
-/// Session protocol (Raft thesis §6.3): every write gets the next sequence number and carries the lowest sequence
+/// <para>Session protocol (Raft thesis §6.3): every write gets the next sequence number and carries the lowest sequence
 /// still awaiting an answer, so the replicas can forget older results. A session that expired is replaced and the
-/// write retried once: an expired session's commands are never applied, so the retry cannot apply twice.
+/// write retried once: an expired session's commands are never applied, so the retry cannot apply twice.</para>
+/// <para>The replicas keep results only for a window of sequence numbers (<see cref="CacheLimits.MaxInFlightPerSession"/>);
+/// writes that would overstep it wait for earlier ones to be answered (<see cref="SessionWindow"/>), so a client shared
+/// by many callers never overloads its own session.</para>
+/// <para>Before sending anything the client checks keys, values and times to live against the limits the cluster
+/// reports (fetched once, on first use), so that a request the cluster would refuse never travels to it.</para>
 /// </remarks>
 public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
 {
     /// <summary>The default for <see cref="CallTimeout"/>: the façade's default request deadline (5 s) with room to answer.</summary>
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(10);
 
+    // Throws on a lone surrogate instead of writing U+FFFD, which would map two different strings to one key.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly IGrainFactory _grains;
-    private readonly SemaphoreSlim _sessionLock = new(1, 1);
-    private readonly SortedSet<long> _inFlight = [];
-    private long _sessionId;
-    private long _nextSequence;
+    private readonly RaftCacheClientOptions _options;
+    private readonly SemaphoreSlim _setupLock = new(1, 1);
+    private CacheLimits? _limits;
+    private SessionWindow? _window;
 
     /// <summary>Creates a client over <paramref name="grains"/>.</summary>
     /// <param name="grains">A cluster client, or a grain's own factory.</param>
-    /// <param name="callTimeout">The deadline of each call to the cluster; <see cref="DefaultCallTimeout"/> if null.</param>
+    /// <param name="callTimeout">The deadline of each operation; <see cref="DefaultCallTimeout"/> if null.</param>
     public RaftCacheClient(IGrainFactory grains, TimeSpan? callTimeout = null)
+        : this(grains, new RaftCacheClientOptions { CallTimeout = callTimeout ?? DefaultCallTimeout })
+    {
+    }
+
+    /// <summary>Creates a client over <paramref name="grains"/> with <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public RaftCacheClient(IGrainFactory grains, RaftCacheClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        if (callTimeout is { } timeout && timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(callTimeout), timeout, "The call timeout must be positive.");
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { Count: > 0 } errors) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         _grains = grains;
-        CallTimeout = callTimeout ?? DefaultCallTimeout;
+        _options = new RaftCacheClientOptions { CallTimeout = options.CallTimeout, MaxQueuedWrites = options.MaxQueuedWrites };
     }
 
     /// <summary>
-    /// How long one call to the cluster may take before this client gives up on it: a write becomes
-    /// <see cref="CacheOutcomeUnknownException"/>, a read <see cref="CacheUnavailableException"/>. It bounds a call
-    /// stranded on a silo that died (Orleans would otherwise wait its response timeout, 30 s by default), and it lets
-    /// the session stop counting the abandoned write as awaiting an answer.
+    /// How long one operation may take, from the call until its answer (see <see cref="RaftCacheClientOptions.CallTimeout"/>).
     /// </summary>
-    public TimeSpan CallTimeout { get; }
+    public TimeSpan CallTimeout => _options.CallTimeout;
 
     /// <inheritdoc/>
-    public void Dispose() => _sessionLock.Dispose();
+    public void Dispose() => _setupLock.Dispose();
 
     private IRaftCacheGrain Facade => _grains.GetGrain<IRaftCacheGrain>(0);
 
     /// <inheritdoc/>
     public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable)
     {
+        var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        var reply = await CallAsync(() => Facade.Get(key, consistency), mayHaveApplied: false).ConfigureAwait(false);
+        CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
+        var reply = await CallAsync(() => Facade.Get(key, consistency), mayHaveApplied: false, started).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
     /// <inheritdoc/>
     public async Task<string?> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable)
     {
-        var value = await GetAsync(Utf8(key, nameof(key)), consistency).ConfigureAwait(false);
+        var value = await GetAsync(Utf8(key, "key"), consistency).ConfigureAwait(false);
         return value is null ? null : Encoding.UTF8.GetString(value);
     }
 
     /// <inheritdoc/>
     public async Task PutAsync(byte[] key, byte[] value, TimeSpan? ttl = null)
     {
+        var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (value is null) throw new CacheArgumentException("The value is required; use an empty array for an empty value.");
         if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
-        await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Put, Key = key, Value = value, Ttl = ttl }).ConfigureAwait(false);
+        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        CheckKey(key, limits);
+        if (value.Length > limits.MaxValueBytes)
+            throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
+        if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
+        await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Put, Key = key, Value = value, Ttl = ttl }, started).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public Task PutAsync(string key, string value, TimeSpan? ttl = null) =>
-        PutAsync(Utf8(key, nameof(key)), Utf8(value, nameof(value)), ttl);
+        PutAsync(Utf8(key, "key"), Utf8(value, "value"), ttl);
 
     /// <inheritdoc/>
     public async Task<bool> DeleteAsync(byte[] key)
     {
+        var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        var reply = await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Delete, Key = key }).ConfigureAwait(false);
+        CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
+        var reply = await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Delete, Key = key }, started).ConfigureAwait(false);
         return reply.KeyExisted;
     }
 
     /// <inheritdoc/>
-    public Task<bool> DeleteAsync(string key) => DeleteAsync(Utf8(key, nameof(key)));
+    public Task<bool> DeleteAsync(string key) => DeleteAsync(Utf8(key, "key"));
 
     /// <inheritdoc/>
-    public Task ClearAsync() => WriteAsync(new CacheWrite { Kind = CacheWriteKind.Clear });
+    public Task ClearAsync() => WriteAsync(new CacheWrite { Kind = CacheWriteKind.Clear }, Stopwatch.GetTimestamp());
 
     /// <inheritdoc/>
-    public Task<ClusterStatus> GetStatusAsync() => Facade.GetStatus();
+    public Task<ClusterStatus> GetStatusAsync() => CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp());
 
-    private async Task<CacheReply> WriteAsync(CacheWrite write)
+    private async Task<CacheReply> WriteAsync(CacheWrite write, long started)
     {
-        for (var attempt = 0; ; attempt++)
+        var renewed = false;
+        while (true)
         {
-            var session = await GetSessionAsync().ConfigureAwait(false);
-            long sequence, lowest;
-            lock (_inFlight)
-            {
-                sequence = ++_nextSequence;
-                _inFlight.Add(sequence);
-                lowest = _inFlight.Min;
-            }
+            var window = await GetSessionWindowAsync(started).ConfigureAwait(false);
+            var sequence = await EnterWindowAsync(window, started).ConfigureAwait(false);
+            if (sequence == 0) continue; // The session was replaced while this write waited: enter the new one.
 
             CacheReply reply;
             try
             {
-                var command = write with { SessionId = session, Sequence = sequence, LowestUnansweredSequence = lowest };
-                reply = await CallAsync(() => Facade.Write(command), mayHaveApplied: true).ConfigureAwait(false);
+                var command = write with { SessionId = window.SessionId, Sequence = sequence, LowestUnansweredSequence = window.LowestUnanswered(sequence) };
+                reply = await CallAsync(() => Facade.Write(command), mayHaveApplied: true, started).ConfigureAwait(false);
             }
             finally
             {
-                lock (_inFlight)
-                {
-                    // After a session change the set holds the new session's numbers, which may repeat this one.
-                    if (Interlocked.Read(ref _sessionId) == session) _inFlight.Remove(sequence);
-                }
+                // Answered, or abandoned at the deadline: either way it no longer holds the window back.
+                window.Leave(sequence);
             }
 
             if (reply.Status == CacheStatusCode.Ok) return reply;
-            if (reply.Status == CacheStatusCode.SessionExpired && attempt == 0)
+            if (reply.Status == CacheStatusCode.SessionExpired && !renewed)
             {
-                Interlocked.CompareExchange(ref _sessionId, 0, session);
+                renewed = true;
+                if (Interlocked.CompareExchange(ref _window, null, window) == window) window.Close();
                 continue;
             }
 
@@ -132,51 +149,95 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         }
     }
 
-    private async Task<long> GetSessionAsync()
+    private async Task<long> EnterWindowAsync(SessionWindow window, long started)
     {
-        var session = Interlocked.Read(ref _sessionId);
-        if (session != 0) return session;
-        await _sessionLock.WaitAsync().ConfigureAwait(false);
+        var remaining = Remaining(started);
+        if (remaining <= TimeSpan.Zero) throw DeadlinePassedBeforeSending();
+        using var deadline = new CancellationTokenSource(remaining);
         try
         {
-            if (_sessionId != 0) return _sessionId;
-            var reply = await CallAsync(Facade.RegisterSession, mayHaveApplied: false).ConfigureAwait(false);
-            if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
-            lock (_inFlight)
-            {
-                // Sequence numbers restart with each session.
-                _nextSequence = 0;
-                _inFlight.Clear();
-            }
-
-            Interlocked.Exchange(ref _sessionId, reply.SessionId);
-            return reply.SessionId;
+            return await window.EnterAsync(deadline.Token).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            _sessionLock.Release();
+            throw DeadlinePassedBeforeSending();
         }
     }
 
+    private CacheOverloadedException DeadlinePassedBeforeSending() => new(
+        $"The write waited {CallTimeout.TotalMilliseconds:0} ms (the call timeout) for this client's session window without being sent: " +
+        "too many earlier writes are still unanswered. Nothing was sent.");
+
+    private async Task<SessionWindow> GetSessionWindowAsync(long started)
+    {
+        if (Volatile.Read(ref _window) is { } window) return window;
+        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        await EnterSetupAsync(started).ConfigureAwait(false);
+        try
+        {
+            if (_window is { } current) return current;
+            // Registering twice only leaves an unused session, which expires; so an unknown outcome is harmless here.
+            var reply = await CallAsync(Facade.RegisterSession, mayHaveApplied: false, started).ConfigureAwait(false);
+            if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
+            var created = new SessionWindow(reply.SessionId, limits.MaxInFlightPerSession, _options.MaxQueuedWrites);
+            Volatile.Write(ref _window, created);
+            return created;
+        }
+        finally
+        {
+            _setupLock.Release();
+        }
+    }
+
+    private async Task<CacheLimits> GetLimitsAsync(long started)
+    {
+        if (Volatile.Read(ref _limits) is { } limits) return limits;
+        await EnterSetupAsync(started).ConfigureAwait(false);
+        try
+        {
+            if (_limits is { } known) return known;
+            var fetched = await CallAsync(Facade.GetLimits, mayHaveApplied: false, started).ConfigureAwait(false);
+            Volatile.Write(ref _limits, fetched);
+            return fetched;
+        }
+        finally
+        {
+            _setupLock.Release();
+        }
+    }
+
+    /// <summary>Waits, within the operation's deadline, for another caller's session registration or limits fetch.</summary>
+    private async Task EnterSetupAsync(long started)
+    {
+        var remaining = Remaining(started);
+        if (remaining <= TimeSpan.Zero || !await _setupLock.WaitAsync(remaining).ConfigureAwait(false))
+            throw new CacheUnavailableException($"The client could not reach the cluster to set up its session within the call timeout ({CallTimeout.TotalMilliseconds:0} ms); nothing was sent.");
+    }
+
     /// <summary>
-    /// Calls the façade, retrying a connection that failed (the gateway's silo died: Orleans routes the next call
-    /// through another gateway). Retrying is safe: reads change nothing, and every write carries its session and
-    /// sequence number, so a second delivery is answered from the first (Raft thesis §6.3). What still fails becomes
-    /// the typed error that says what is known: a write may have been applied, a read changed nothing.
+    /// Calls the façade within what is left of the operation's deadline, retrying a connection that failed (the
+    /// gateway's silo died: Orleans routes the next call through another gateway). Retrying is safe: reads change
+    /// nothing, and every write carries its session and sequence number, so a second delivery is answered from the
+    /// first (Raft thesis §6.3). What still fails becomes the typed error that says what is known: a write may have
+    /// been applied, anything else changed nothing.
     /// </summary>
-    private async Task<CacheReply> CallAsync(Func<Task<CacheReply>> call, bool mayHaveApplied)
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, bool mayHaveApplied, long started)
     {
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
+            var remaining = Remaining(started);
+            if (remaining <= TimeSpan.Zero) break;
             try
             {
-                return await call().WaitAsync(CallTimeout).ConfigureAwait(false);
+                return await call().WaitAsync(remaining).ConfigureAwait(false);
             }
             catch (OrleansException e)
             {
                 last = e;
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1))).ConfigureAwait(false);
+                var pause = TimeSpan.FromMilliseconds(100 * (attempt + 1));
+                if (Remaining(started) <= pause) break;
+                await Task.Delay(pause).ConfigureAwait(false);
             }
             catch (TimeoutException e)
             {
@@ -186,11 +247,15 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             }
         }
 
-        var reason = $"The cluster could not be reached ({last!.GetType().Name}: {last.Message}).";
+        var reason = last is null
+            ? $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms)."
+            : $"The cluster could not be reached ({last.GetType().Name}: {last.Message}).";
         throw mayHaveApplied
             ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
             : new CacheUnavailableException(reason);
     }
+
+    private TimeSpan Remaining(long started) => CallTimeout - Stopwatch.GetElapsedTime(started);
 
     private static void RequireKey(byte[] key)
     {
@@ -198,6 +263,22 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         if (key.Length == 0) throw new CacheArgumentException("The key must not be empty.");
     }
 
-    private static byte[] Utf8(string text, string what) =>
-        text is null ? throw new CacheArgumentException($"The {what} is required.") : Encoding.UTF8.GetBytes(text);
+    private static void CheckKey(byte[] key, CacheLimits limits)
+    {
+        if (key.Length > limits.MaxKeyBytes)
+            throw new CacheArgumentException($"The key has {key.Length} bytes; the cluster's limit is {limits.MaxKeyBytes}. Nothing was sent.");
+    }
+
+    private static byte[] Utf8(string text, string what)
+    {
+        if (text is null) throw new CacheArgumentException($"The {what} is required.");
+        try
+        {
+            return StrictUtf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new CacheArgumentException($"The {what} is not valid UTF-16: it has a lone surrogate at index {e.Index}, which has no UTF-8 encoding.");
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace RaftCache.Server;
 /// <summary>
 /// Derives a replica's Raft member id from its silo incarnation (address and generation). A restarted silo has a
 /// new generation and so a new id: with in-memory storage it lost its log and vote, and must never come back as the
-/// same voter (DESIGN.md §4).
+/// same voter (design §4, docs/design.md).
 /// </summary>
 internal static class MemberIds
 {

@@ -51,6 +51,14 @@ internal sealed class RaftCacheGrain(
         // Registering twice only costs an unused session, which expires; so it is safe to retry.
         RouteAsync((replica, remaining) => replica.RegisterSession(remaining), mayHaveApplied: true, retryUnknown: true);
 
+    public Task<CacheLimits> GetLimits() => Task.FromResult(new CacheLimits
+    {
+        MaxKeyBytes = _options.Cache.MaxKeyBytes,
+        MaxValueBytes = _options.Cache.MaxValueBytes,
+        MaxTtl = _options.Cache.MaxTtl,
+        MaxInFlightPerSession = _options.Cache.MaxInFlightPerSession,
+    });
+
     public async Task<ClusterStatus> GetStatus()
     {
         var silos = membership.CurrentSnapshot.ActiveSilos();

@@ -63,6 +63,26 @@ public sealed class RaftCacheOptions
     /// </summary>
     public TimeSpan BootstrapStableFor { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The largest Orleans message header a silo accepts: 1 MiB (Orleans' default is 10 MB).</summary>
+    public const int MaxMessageHeaderBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The largest Orleans message body a silo accepts from any connection (Orleans'
+    /// <c>MessagingOptions.MaxMessageBodySize</c>, which <c>AddRaftCache</c> sets from this value; a connection that
+    /// sends a larger message is closed before its body is read). Derived, not configured: four times the largest
+    /// message RaftCache itself sends (a Raft append of <see cref="MaxSizePerMessage"/>, a snapshot chunk of
+    /// <see cref="SnapshotChunkBytes"/>, or a put of the largest key and value), and at least 4 MiB for Orleans' own
+    /// messages. With the defaults: 4 MiB.
+    /// </summary>
+    public int MaxMessageBodyBytes
+    {
+        get
+        {
+            long largest = Math.Max(Math.Max(MaxSizePerMessage, SnapshotChunkBytes), (long)(Cache?.MaxKeyBytes ?? 0) + (Cache?.MaxValueBytes ?? 0) + CommandCodec.MaxOverheadBytes);
+            return (int)Math.Clamp(largest * 4, 4L * 1024 * 1024, int.MaxValue);
+        }
+    }
+
     /// <summary>Limits and bounds of the cache itself (key and value sizes, TTL, capacity, sessions).</summary>
     public CacheStateMachineOptions Cache { get; set; } = new();
 }

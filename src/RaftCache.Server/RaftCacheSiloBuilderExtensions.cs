@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using RaftCache.Server;
 using RaftCache.Server.Replica;
 using RaftCache.Server.Transport;
@@ -27,6 +28,15 @@ public static class RaftCacheSiloBuilderExtensions
         builder.Services.TryAddSingleton<LocalReplica>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ShutdownObserver>();
         builder.AddGrainService<RaftReplicaService>();
+
+        // Bound what any connection may make this silo buffer: Orleans closes a connection whose next message is
+        // larger, before reading its body. The default (100 MB) let one client make a silo hold a 100 MB value only
+        // to reject it. Configured before the application's own settings, which may override it.
+        builder.Services.AddOptions<SiloMessagingOptions>().Configure<IOptions<RaftCacheOptions>>((messaging, raftCache) =>
+        {
+            messaging.MaxMessageBodySize = raftCache.Value.MaxMessageBodyBytes;
+            messaging.MaxMessageHeaderSize = RaftCacheOptions.MaxMessageHeaderBytes;
+        });
         return builder;
     }
 }

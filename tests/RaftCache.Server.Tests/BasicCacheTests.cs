@@ -58,6 +58,7 @@ public class BasicCacheTests
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("k", null!));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("k", "x", TimeSpan.FromSeconds(-1)));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync(Encoding.UTF8.GetBytes("k"), new byte[600 * 1024]));
+        await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("lone\uD800surrogate", "x"));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync(new string('k', 2000), "x"));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.GetAsync(Array.Empty<byte>()));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.DeleteAsync(""));

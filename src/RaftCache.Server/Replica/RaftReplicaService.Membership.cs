@@ -4,7 +4,7 @@ using RaftCache.Raft;
 namespace RaftCache.Server.Replica;
 
 /// <summary>
-/// Keeping the Raft group in step with the Orleans cluster (DESIGN.md §4, "Identity and membership"): bootstrap of a
+/// Keeping the Raft group in step with the Orleans cluster (design §4, "Identity and membership" and "Bootstrap", in docs/design.md): bootstrap of a
 /// single group, learners for new silos, promotion up to the configured voter count, removal of dead silos, and a
 /// graceful leave.
 /// </summary>
@@ -195,7 +195,7 @@ internal sealed partial class RaftReplicaService
         }
     }
 
-    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Bootstrapping a new Raft group {GroupId} with member {MemberId} as its only voter")]
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Bootstrapping a new Raft group {GroupId} with member {MemberId} as its only voter")]
     private static partial void LogBootstrapping(ILogger logger, Guid groupId, ulong memberId);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Bootstrap deferred: {Reason}")]

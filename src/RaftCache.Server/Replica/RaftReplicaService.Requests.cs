@@ -204,7 +204,7 @@ internal sealed partial class RaftReplicaService
     {
         if (_time.GetElapsedTime(_lastProposalTimestamp) < _options.TimeEntryInterval) return;
         _lastProposalTimestamp = _time.GetTimestamp();
-        // A time-only entry moves log time forward so that expired entries are removed without writes (DESIGN.md §3).
+        // A time-only entry moves log time forward so that expired entries are removed without writes (design §3, docs/design.md).
         var result = _node!.Propose(CommandCodec.Encode(CacheCommand.Tick(Now)));
         if (result.IsAccepted) ProcessReady();
     }

@@ -83,7 +83,7 @@ internal sealed partial class RaftReplicaService
 
     /// <summary>
     /// Decides whether to accept traffic for <paramref name="groupId"/>. A replica in a group drops other groups'
-    /// messages; a replica not yet in a group joins the group of the first leader that contacts it (DESIGN.md §4:
+    /// messages; a replica not yet in a group joins the group of the first leader that contacts it (design §4 in docs/design.md:
     /// a new member accepts its group's leader before it has applied its own addition).
     /// </summary>
     private bool Admit(Guid groupId, ulong from, ulong to, SiloAddress fromSilo, bool? fromLeader, byte[]? payload)

@@ -272,7 +272,7 @@ internal sealed partial class RaftReplicaService : GrainService, IRaftReplica
         }
         catch (Exception e) when (e is CommandDecodeException or StateMachineFaultedException or FormatException or InvalidConfChangeException)
         {
-            // DESIGN.md §3: a committed entry that cannot be applied halts the replica; it is never skipped.
+            // Design §3 (docs/design.md): a committed entry that cannot be applied halts the replica; it is never skipped.
             Halt($"Entry {entry.Index} (term {entry.Term}) could not be applied: {e.Message}", e);
         }
     }

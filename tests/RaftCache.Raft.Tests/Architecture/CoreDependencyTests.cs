@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace RaftCache.Raft.Tests.Architecture;
 
-/// <summary>The core is pure: it depends on nothing but the base class library (DESIGN.md §1).</summary>
+/// <summary>The core is pure: it depends on nothing but the base class library (design §1, docs/design.md).</summary>
 public class CoreDependencyTests
 {
     [Fact]

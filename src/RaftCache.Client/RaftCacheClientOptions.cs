@@ -1,0 +1,32 @@
+namespace RaftCache.Client;
+
+/// <summary>Settings of <see cref="RaftCacheClient"/>.</summary>
+public sealed class RaftCacheClientOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "RaftCacheClient";
+
+    /// <summary>
+    /// How long one operation may take, from the call of the method until its answer, including any wait for the
+    /// session window: then a write becomes <see cref="CacheOutcomeUnknownException"/> (or
+    /// <see cref="CacheOverloadedException"/> if it was never sent) and a read <see cref="CacheUnavailableException"/>.
+    /// It bounds an operation stranded on a silo that died (Orleans would otherwise wait its response timeout, 30 s by
+    /// default). Default 10 s: the façade's own deadline (5 s) with room to answer.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Writes that may wait for the client session's window (the cluster's <see cref="CacheLimits.MaxInFlightPerSession"/>,
+    /// 1,024 by default) before new writes fail at once with <see cref="CacheOverloadedException"/>. Default 100,000.
+    /// </summary>
+    public int MaxQueuedWrites { get; set; } = 100_000;
+
+    /// <summary>Every problem with these settings, each naming the setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (CallTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(CallTimeout)} must be positive (is {CallTimeout}).");
+        if (MaxQueuedWrites < 0) errors.Add($"{SectionName}:{nameof(MaxQueuedWrites)} must not be negative (is {MaxQueuedWrites}).");
+        return errors;
+    }
+}

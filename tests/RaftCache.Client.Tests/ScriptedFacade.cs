@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+
+namespace RaftCache.Client.Tests;
+
+/// <summary>
+/// A façade that answers like the cluster would, without one: it enforces the session window as the replicas do
+/// (a write more than <see cref="CacheLimits.MaxInFlightPerSession"/> sequence numbers ahead of its lowest unanswered
+/// one is refused as overloaded) and records every call, so a test sees exactly what the client sent.
+/// </summary>
+internal sealed class ScriptedFacade : IRaftCacheGrain
+{
+    private long _nextSession = 100;
+    private long _maxDistance;
+
+    public CacheLimits Limits { get; set; } = new() { MaxKeyBytes = 1024, MaxValueBytes = 512 * 1024, MaxTtl = TimeSpan.FromDays(365), MaxInFlightPerSession = 1024 };
+
+    /// <summary>Runs before a write is answered; a test delays, holds or fails writes here.</summary>
+    public Func<CacheWrite, Task<CacheReply?>> BeforeWrite { get; set; } = _ => Task.FromResult<CacheReply?>(null);
+
+    /// <summary>What <see cref="GetStatus"/> does.</summary>
+    public Func<Task<ClusterStatus>> Status { get; set; } = () => Task.FromResult(new ClusterStatus());
+
+    public ConcurrentQueue<CacheWrite> Writes { get; } = new();
+
+    public int Registrations;
+
+    public int LimitRequests;
+
+    /// <summary>The largest (sequence − lowest unanswered) seen on any write.</summary>
+    public long MaxDistance => Interlocked.Read(ref _maxDistance);
+
+    public Task<CacheLimits> GetLimits()
+    {
+        Interlocked.Increment(ref LimitRequests);
+        return Task.FromResult(Limits);
+    }
+
+    public Task<CacheReply> RegisterSession()
+    {
+        Interlocked.Increment(ref Registrations);
+        return Task.FromResult(new CacheReply { SessionId = Interlocked.Increment(ref _nextSession) });
+    }
+
+    public async Task<CacheReply> Write(CacheWrite write)
+    {
+        Writes.Enqueue(write);
+        var distance = write.Sequence - write.LowestUnansweredSequence;
+        long seen;
+        while (distance > (seen = Interlocked.Read(ref _maxDistance)) && Interlocked.CompareExchange(ref _maxDistance, distance, seen) != seen)
+        {
+        }
+
+        if (distance >= Limits.MaxInFlightPerSession) return CacheReply.Fail(CacheStatusCode.Overloaded, "too many commands awaiting an answer");
+        return await BeforeWrite(write) ?? new CacheReply { Index = (ulong)write.Sequence };
+    }
+
+    public Task<CacheReply> Get(byte[] key, ReadConsistency consistency) => Task.FromResult(new CacheReply());
+
+    public Task<ClusterStatus> GetStatus() => Status();
+}
+
+/// <summary>A grain factory that hands out one <see cref="ScriptedFacade"/> and nothing else.</summary>
+internal sealed class ScriptedGrainFactory(IRaftCacheGrain facade) : IGrainFactory
+{
+    public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerKey =>
+        facade is TGrainInterface grain ? grain : throw new NotSupportedException(typeof(TGrainInterface).Name);
+
+    public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidKey => throw new NotSupportedException();
+
+    public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithStringKey => throw new NotSupportedException();
+
+    public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string keyExtension, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidCompoundKey => throw new NotSupportedException();
+
+    public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string keyExtension, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerCompoundKey => throw new NotSupportedException();
+
+    public TGrainObserverInterface CreateObjectReference<TGrainObserverInterface>(IGrainObserver obj) where TGrainObserverInterface : IGrainObserver => throw new NotSupportedException();
+
+    public void DeleteObjectReference<TGrainObserverInterface>(IGrainObserver obj) where TGrainObserverInterface : IGrainObserver => throw new NotSupportedException();
+
+    public IGrain GetGrain(Type grainInterfaceType, Guid grainPrimaryKey) => throw new NotSupportedException();
+
+    public IGrain GetGrain(Type grainInterfaceType, long grainPrimaryKey) => throw new NotSupportedException();
+
+    public IGrain GetGrain(Type grainInterfaceType, string grainPrimaryKey) => throw new NotSupportedException();
+
+    public IGrain GetGrain(Type grainInterfaceType, Guid grainPrimaryKey, string keyExtension) => throw new NotSupportedException();
+
+    public IGrain GetGrain(Type grainInterfaceType, long grainPrimaryKey, string keyExtension) => throw new NotSupportedException();
+
+    public TGrainInterface GetGrain<TGrainInterface>(GrainId grainId) where TGrainInterface : IAddressable => throw new NotSupportedException();
+
+    public IAddressable GetGrain(GrainId grainId) => throw new NotSupportedException();
+
+    public IAddressable GetGrain(GrainId grainId, GrainInterfaceType interfaceType) => throw new NotSupportedException();
+
+    public IAddressable GetGrain(Type interfaceType, IdSpan grainKey, string grainClassNamePrefix) => throw new NotSupportedException();
+
+    public IAddressable GetGrain(Type interfaceType, IdSpan grainKey) => throw new NotSupportedException();
+}
