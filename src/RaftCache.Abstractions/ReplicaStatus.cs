@@ -48,4 +48,22 @@ public sealed record ReplicaStatus
 
     /// <summary>A digest of the replica's cache state; equal on replicas that applied the same log.</summary>
     [Id(14)] public ulong StateDigest { get; init; }
+
+    /// <summary>What the replica's entries cost, as counted against the capacity bound (keys, values and per-entry overhead).</summary>
+    [Id(15)] public long CacheBytes { get; init; }
+
+    /// <summary>The bytes of Raft log entries the replica holds (after its last compaction).</summary>
+    [Id(16)] public long LogBytes { get; init; }
+
+    /// <summary>The first index still in the replica's log; older entries are compacted.</summary>
+    [Id(17)] public ulong FirstIndex { get; init; }
+
+    /// <summary>The silo's process id (several silos may share a process, as in the development cluster).</summary>
+    [Id(18)] public int ProcessId { get; init; }
+
+    /// <summary>The silo process's working set in bytes, shared by every silo of the process.</summary>
+    [Id(19)] public long ProcessMemoryBytes { get; init; }
+
+    /// <summary>The silo process's managed heap size after the last garbage collection, shared by every silo of the process.</summary>
+    [Id(20)] public long ManagedHeapBytes { get; init; }
 }

@@ -21,6 +21,7 @@ public sealed class MemStorage : IStorage
     private HardState _hardState;
     private ConfState _confState = ConfState.Empty;
     private Snapshot _snapshot = RaftCache.Raft.Snapshot.Empty;
+    private long _logBytes;
 
     /// <summary>Creates empty storage: a node that has no configuration and waits for a leader to add it.</summary>
     public MemStorage()
@@ -59,6 +60,15 @@ public sealed class MemStorage : IStorage
     public RaftState InitialState()
     {
         lock (_lock) return new RaftState(_hardState, _confState);
+    }
+
+    /// <summary>The total <see cref="Entry.Size"/> of the entries in the log (after the snapshot point).</summary>
+    public long LogBytes
+    {
+        get
+        {
+            lock (_lock) return _logBytes;
+        }
     }
 
     /// <summary>The persisted hard state.</summary>
@@ -165,8 +175,14 @@ public sealed class MemStorage : IStorage
             var position = entries[0].Index - _entries[0].Index;
             if (position > (ulong)_entries.Count)
                 throw new ArgumentException($"Entry {entries[0].Index} leaves a gap after the last index {LastIndexLocked()}.", nameof(entries));
-            if (position < (ulong)_entries.Count) _entries.RemoveRange((int)position, _entries.Count - (int)position);
+            if (position < (ulong)_entries.Count)
+            {
+                _logBytes -= SizeOf((int)position, _entries.Count);
+                _entries.RemoveRange((int)position, _entries.Count - (int)position);
+            }
+
             _entries.AddRange(entries);
+            foreach (ref readonly var entry in entries) _logBytes += entry.Size;
         }
     }
 
@@ -187,6 +203,7 @@ public sealed class MemStorage : IStorage
             if (compactIndex > LastIndexLocked()) Throw.Storage(StorageError.Unavailable);
             var k = (int)(compactIndex - offset);
             var dummy = new Entry(_entries[k].Term, compactIndex, EntryType.Normal, ReadOnlyMemory<byte>.Empty);
+            _logBytes -= SizeOf(1, k + 1);
             _entries.RemoveRange(0, k);
             _entries[0] = dummy;
         }
@@ -226,10 +243,18 @@ public sealed class MemStorage : IStorage
             _snapshot = snapshot;
             _entries.Clear();
             _entries.Add(new Entry(metadata.Term, metadata.Index, EntryType.Normal, ReadOnlyMemory<byte>.Empty));
+            _logBytes = 0;
             _confState = metadata.ConfState;
             if (_hardState.Term < metadata.Term) _hardState = _hardState with { Term = metadata.Term };
             if (_hardState.Commit < metadata.Index) _hardState = _hardState with { Commit = metadata.Index };
         }
+    }
+
+    private long SizeOf(int start, int end)
+    {
+        long size = 0;
+        for (var k = start; k < end; k++) size += _entries[k].Size;
+        return size;
     }
 
     private ulong LastIndexLocked() => _entries[0].Index + (ulong)_entries.Count - 1;

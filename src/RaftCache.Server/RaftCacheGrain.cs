@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using RaftCache.Server.Replica;
+using RaftCache.Server.Host;
 using RaftCache.Server.Transport;
 
 namespace RaftCache.Server;
@@ -33,8 +33,8 @@ internal sealed class RaftCacheGrain(
     {
         if (consistency == ReadConsistency.Local)
         {
-            return localReplica.Replica is { } replica
-                ? Task.FromResult(replica.ReadLocal(key))
+            return localReplica.Host is { } host
+                ? Task.FromResult(host.ReadLocal(key))
                 : replicas.For(localSilo.SiloAddress).Read(key, consistency, _options.RequestTimeout);
         }
 

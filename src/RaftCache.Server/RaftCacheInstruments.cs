@@ -22,6 +22,7 @@ public sealed class RaftCacheInstruments
     private long _messagesSentTotal;
     private long _snapshotsSentTotal;
     private long _snapshotsReceivedTotal;
+    private long _snapshotPiecesSentTotal;
     private long _proposalsTotal;
     private long _leaderChangesTotal;
     private Func<(int Role, ulong Term, ulong Commit, ulong Applied)> _observe = () => default;
@@ -50,6 +51,9 @@ public sealed class RaftCacheInstruments
 
     /// <summary>Snapshots this silo's replica sent.</summary>
     public long SnapshotsSent => Interlocked.Read(ref _snapshotsSentTotal);
+
+    /// <summary>Pieces of snapshots this silo's replicas streamed to others.</summary>
+    public long SnapshotPiecesSent => Interlocked.Read(ref _snapshotPiecesSentTotal);
 
     /// <summary>Snapshots this silo's replica installed.</summary>
     public long SnapshotsReceived => Interlocked.Read(ref _snapshotsReceivedTotal);
@@ -91,6 +95,8 @@ public sealed class RaftCacheInstruments
         _snapshotsSent.Add(1);
         Interlocked.Increment(ref _snapshotsSentTotal);
     }
+
+    internal void OnSnapshotPieceSent() => Interlocked.Increment(ref _snapshotPiecesSentTotal);
 
     internal void OnSnapshotReceived()
     {

@@ -42,13 +42,20 @@ public sealed class RaftCacheOptions
     /// <summary>The leader proposes a time-only entry when nothing was proposed for this long, so expiry advances. Default 1 s.</summary>
     public TimeSpan TimeEntryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Entries applied since the last snapshot that trigger a new snapshot and log compaction. Default 10,000.</summary>
-    public int SnapshotThreshold { get; set; } = 10_000;
-
-    /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one. Default 1,000.</summary>
+    /// <summary>
+    /// Applied entries kept in the log below the applied index, so that briefly lagging followers catch up from the
+    /// log rather than by snapshot; also the smallest step by which the log is compacted. Default 1,000.
+    /// </summary>
     public int CompactionRetainedEntries { get; set; } = 1_000;
 
-    /// <summary>The size of one snapshot chunk sent between silos. Default 1 MiB.</summary>
+    /// <summary>
+    /// The log's byte budget. Below it, the leader keeps every entry a healthy follower still needs; above it, the
+    /// log is compacted to <see cref="CompactionRetainedEntries"/> below the applied index, and a follower further
+    /// behind catches up by snapshot. Default 64 MiB.
+    /// </summary>
+    public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The size of one piece of a snapshot streamed between silos. Default 1 MiB.</summary>
     public int SnapshotChunkBytes { get; set; } = 1024 * 1024;
 
     /// <summary>How often the leader reconciles Raft membership with the Orleans cluster. Default 500 ms.</summary>
@@ -119,7 +126,7 @@ internal sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOpti
         AtLeast(options.MaxInflightMessages, 1, nameof(options.MaxInflightMessages));
         AtLeast(options.MaxPendingProposals, 1, nameof(options.MaxPendingProposals));
         AtLeast(options.MaxPendingReads, 1, nameof(options.MaxPendingReads));
-        AtLeast(options.SnapshotThreshold, 1, nameof(options.SnapshotThreshold));
+        AtLeast(options.MaxLogBytes, options.MaxSizePerMessage, nameof(options.MaxLogBytes));
         AtLeast(options.CompactionRetainedEntries, 0, nameof(options.CompactionRetainedEntries));
         AtLeast(options.SnapshotChunkBytes, 1024, nameof(options.SnapshotChunkBytes));
         AtLeast(options.PromotionMaxLag, 0, nameof(options.PromotionMaxLag));

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using RaftCache.Server;
-using RaftCache.Server.Replica;
+using RaftCache.Server.Host;
 using RaftCache.Server.Transport;
 
 namespace Orleans.Hosting;
@@ -27,7 +27,7 @@ public static class RaftCacheSiloBuilderExtensions
         builder.Services.TryAddSingleton<IRaftReplicaClient, RaftReplicaClient>();
         builder.Services.TryAddSingleton<LocalReplica>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ShutdownObserver>();
-        builder.AddGrainService<RaftReplicaService>();
+        builder.AddGrainService<RaftHostService>();
 
         // Bound what any connection may make this silo buffer: Orleans closes a connection whose next message is
         // larger, before reading its body. The default (100 MB) let one client make a silo hold a 100 MB value only

@@ -28,7 +28,6 @@ public class MembershipTests
     {
         await using var cluster = await CacheCluster.StartAsync(3, options =>
         {
-            options.SnapshotThreshold = 50;
             options.CompactionRetainedEntries = 10;
             // Small chunks, so the snapshot travels in several calls.
             options.SnapshotChunkBytes = 1024;

@@ -4,17 +4,17 @@ using Orleans.Services;
 namespace RaftCache.Server.Transport;
 
 /// <summary>
-/// The replica on one silo, as other silos and the façade reach it. A grain service: exactly one per silo,
-/// addressed by silo (<see cref="RaftReplicaClient"/>).
+/// The replica service of one silo, as other silos and the façade reach it. A grain service: exactly one per silo,
+/// addressed by silo (<see cref="RaftReplicaClient"/>); it hosts this silo's replica of every group it is a member of.
 /// </summary>
 [Alias("RaftCache.Server.IRaftReplica")]
 internal interface IRaftReplica : IGrainService
 {
-    /// <summary>Raft messages from one peer, produced by one Ready of that peer. One-way: Raft tolerates loss.</summary>
+    /// <summary>Raft messages from another silo's replicas, for any groups. One-way: Raft tolerates loss.</summary>
     [OneWay, Alias("Deliver")]
-    Task Deliver(RaftEnvelope envelope);
+    Task Deliver(RaftBatch batch);
 
-    /// <summary>One chunk of a snapshot; the last chunk makes the replica step the InstallSnapshot message.</summary>
+    /// <summary>One piece of a streamed snapshot; the last makes the replica step the InstallSnapshot message.</summary>
     [Alias("InstallSnapshotChunk")]
     Task<bool> InstallSnapshotChunk(SnapshotChunk chunk);
 
@@ -40,5 +40,5 @@ internal interface IRaftReplica : IGrainService
 
     /// <summary>Asks the leader to remove <paramref name="memberId"/> from the group (a silo leaving gracefully).</summary>
     [Alias("RequestRemoval")]
-    Task<CacheReply> RequestRemoval(ulong memberId, TimeSpan timeout);
+    Task<CacheReply> RequestRemoval(GroupId group, ulong memberId, TimeSpan timeout);
 }

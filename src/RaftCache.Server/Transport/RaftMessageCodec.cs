@@ -4,47 +4,83 @@ using RaftCache.Raft;
 
 namespace RaftCache.Server.Transport;
 
+/// <summary>The messages of one group between two members, as they travel in a <see cref="RaftBatch"/>.</summary>
+/// <param name="Group">The group.</param>
+/// <param name="From">The sending member.</param>
+/// <param name="To">The receiving member.</param>
+/// <param name="Messages">The messages, in the order the sender's node produced them.</param>
+internal sealed record GroupMessages(GroupId Group, ulong From, ulong To, List<Message> Messages);
+
 /// <summary>
-/// The binary form of a batch of Raft messages between replicas. Hand-written rather than Orleans-generated because
-/// the core's message types carry no Orleans attributes (the core depends on the BCL only), and because a flat
-/// varint encoding of a whole batch costs one buffer per peer per Ready instead of an object graph per message.
+/// The binary form of Raft messages between replicas. Hand-written rather than Orleans-generated because the core's
+/// message types carry no Orleans attributes (the core depends on the BCL only), and because a flat varint encoding
+/// of all of a flush's messages for one silo costs one pooled buffer instead of an object graph per message.
 /// </summary>
 /// <remarks>
-/// Format version 1: version byte, message count, then per message: type, to, from, term, log term, index, commit,
-/// reject hint, context (varints), flags (reject, campaign transfer), read mode, entries (count; each: term, index,
-/// type, data), and an optional snapshot (index, term, conf state, data).
+/// Format version 2: a version byte, then segments until the end, each <c>group-layout:16 group-index from to
+/// count</c> followed by <c>count</c> messages: type, to, from, term, log term, index, commit, reject hint, context
+/// (varints), flags (reject, campaign transfer, snapshot), read mode, entries (count; each: term, index, type, data),
+/// and with the snapshot flag the snapshot's metadata (index, term, configuration; its data travels separately, see
+/// <see cref="SnapshotChunk"/>).
 /// </remarks>
 internal static class RaftMessageCodec
 {
-    private const byte Version = 1;
+    public const byte Version = 2;
     private const byte FlagReject = 1;
     private const byte FlagCampaignTransfer = 2;
     private const byte FlagSnapshot = 4;
 
-    /// <summary>Encodes <paramref name="messages"/> into one buffer.</summary>
-    public static byte[] Encode(IReadOnlyList<Message> messages)
+    /// <summary>Starts a batch in <paramref name="output"/>.</summary>
+    public static void WriteBatchHeader(IBufferWriter<byte> output) => new WireWriter(output).WriteByte(Version);
+
+    /// <summary>Appends one group's messages from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static void WriteGroup(IBufferWriter<byte> output, GroupId group, ulong from, ulong to, IReadOnlyList<Message> messages)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        var writer = new WireWriter(buffer);
-        writer.WriteByte(Version);
+        var writer = new WireWriter(output);
+        writer.WriteGuid(group.Layout);
+        writer.WriteVarint((ulong)group.Index);
+        writer.WriteVarint(from);
+        writer.WriteVarint(to);
         writer.WriteVarint((ulong)messages.Count);
         for (var i = 0; i < messages.Count; i++) WriteMessage(ref writer, messages[i]);
-        return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Decodes a buffer made by <see cref="Encode"/>. Entry data and snapshot data slice the buffer.</summary>
+    /// <summary>Decodes a batch. Entry data is copied out, so <paramref name="batch"/> may be returned to its pool afterwards.</summary>
     /// <exception cref="FormatException">Unknown version, truncated or malformed data.</exception>
-    public static List<Message> Decode(ReadOnlyMemory<byte> data)
+    public static List<GroupMessages> Decode(ReadOnlySequence<byte> batch)
     {
-        var reader = new WireReader(data);
+        var reader = new WireReader(batch);
         var version = reader.ReadByte();
-        if (version != Version) throw new FormatException($"Unknown Raft message batch version {version}; this replica reads version {Version}.");
-        var count = reader.ReadVarint();
-        if (count > (ulong)data.Length) throw new FormatException("The Raft message batch claims more messages than it has bytes.");
-        var messages = new List<Message>((int)count);
-        for (ulong i = 0; i < count; i++) messages.Add(ReadMessage(ref reader));
-        if (!reader.End) throw new FormatException("The Raft message batch has trailing bytes.");
-        return messages;
+        if (version != Version) throw new FormatException($"Unknown Raft batch version {version}; this replica reads version {Version}.");
+        var groups = new List<GroupMessages>();
+        while (!reader.End)
+        {
+            var group = ReadGroupId(ref reader);
+            var from = reader.ReadVarint();
+            var to = reader.ReadVarint();
+            var count = reader.ReadVarint();
+            if (count > (ulong)reader.Remaining) throw new FormatException("A Raft batch claims more messages than it has bytes.");
+            var messages = new List<Message>((int)count);
+            for (ulong i = 0; i < count; i++) messages.Add(ReadMessage(ref reader));
+            groups.Add(new GroupMessages(group, from, to, messages));
+        }
+
+        return groups;
+    }
+
+    /// <summary>Encodes one message alone (a snapshot transfer's header).</summary>
+    public static void WriteMessage(IBufferWriter<byte> output, Message message)
+    {
+        var writer = new WireWriter(output);
+        WriteMessage(ref writer, message);
+    }
+
+    public static GroupId ReadGroupId(ref WireReader reader)
+    {
+        var layout = reader.ReadGuid();
+        var index = reader.ReadVarint();
+        if (index > int.MaxValue) throw new FormatException($"Group index {index} is out of range.");
+        return new GroupId(layout, (int)index);
     }
 
     private static void WriteMessage(ref WireWriter writer, Message m)
@@ -75,11 +111,11 @@ internal static class RaftMessageCodec
             writer.WriteVarint(snapshot.Metadata.Index);
             writer.WriteVarint(snapshot.Metadata.Term);
             WriteConfState(ref writer, snapshot.Metadata.ConfState);
-            writer.WriteBytes(snapshot.Data.Span);
         }
     }
 
-    private static Message ReadMessage(ref WireReader reader)
+    /// <summary>Decodes one message written by <c>WriteMessage</c>.</summary>
+    public static Message ReadMessage(ref WireReader reader)
     {
         var type = reader.ReadByte();
         if (type > (byte)MessageType.ReadIndexResponse) throw new FormatException($"Unknown Raft message type {type}.");
@@ -95,10 +131,11 @@ internal static class RaftMessageCodec
         var readMode = reader.ReadByte();
         if (readMode > (byte)ReadMode.LeaseBased) throw new FormatException($"Unknown read mode {readMode}.");
         var entryCount = reader.ReadVarint();
+        if (entryCount > (ulong)reader.Remaining) throw new FormatException("A Raft message claims more entries than it has bytes.");
         var entries = ImmutableArray<Entry>.Empty;
         if (entryCount > 0)
         {
-            var builder = ImmutableArray.CreateBuilder<Entry>(checked((int)Math.Min(entryCount, 1 << 20)));
+            var builder = ImmutableArray.CreateBuilder<Entry>((int)entryCount);
             for (ulong i = 0; i < entryCount; i++)
             {
                 var entryTerm = reader.ReadVarint();
@@ -108,7 +145,7 @@ internal static class RaftMessageCodec
                 builder.Add(new Entry(entryTerm, entryIndex, (EntryType)entryType, reader.ReadBytes()));
             }
 
-            entries = builder.DrainToImmutable();
+            entries = builder.MoveToImmutable();
         }
 
         Snapshot? snapshot = null;
@@ -117,7 +154,7 @@ internal static class RaftMessageCodec
             var snapshotIndex = reader.ReadVarint();
             var snapshotTerm = reader.ReadVarint();
             var confState = ReadConfState(ref reader);
-            snapshot = new Snapshot(new SnapshotMetadata(snapshotIndex, snapshotTerm, confState), reader.ReadBytes());
+            snapshot = new Snapshot(new SnapshotMetadata(snapshotIndex, snapshotTerm, confState), ReadOnlyMemory<byte>.Empty);
         }
 
         return new Message
@@ -139,7 +176,7 @@ internal static class RaftMessageCodec
         };
     }
 
-    /// <summary>Encodes a configuration (used in snapshot metadata and in the replica's own snapshot header).</summary>
+    /// <summary>Encodes a configuration.</summary>
     public static void WriteConfState(ref WireWriter writer, ConfState state)
     {
         WriteIds(ref writer, state.Voters);

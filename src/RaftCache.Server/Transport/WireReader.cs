@@ -1,20 +1,24 @@
-using System.Buffers.Binary;
+using System.Buffers;
 
 namespace RaftCache.Server.Transport;
 
-/// <summary>Reads what <see cref="WireWriter"/> wrote; every overrun is a <see cref="FormatException"/>.</summary>
-internal ref struct WireReader(ReadOnlyMemory<byte> input)
+/// <summary>
+/// Reads what <see cref="WireWriter"/> wrote, from one buffer or from a pooled, segmented one; every overrun is a
+/// <see cref="FormatException"/>. Byte fields are copied out, because a pooled input is returned once decoded.
+/// </summary>
+internal ref struct WireReader
 {
-    private readonly ReadOnlyMemory<byte> _input = input;
-    private int _position;
+    private SequenceReader<byte> _reader;
 
-    public readonly bool End => _position == _input.Length;
+    public WireReader(ReadOnlySequence<byte> input) => _reader = new SequenceReader<byte>(input);
 
-    public byte ReadByte()
-    {
-        if (_position >= _input.Length) throw Truncated();
-        return _input.Span[_position++];
-    }
+    public WireReader(ReadOnlyMemory<byte> input) => _reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(input));
+
+    public readonly bool End => _reader.End;
+
+    public readonly long Remaining => _reader.Remaining;
+
+    public byte ReadByte() => _reader.TryRead(out var value) ? value : throw Truncated();
 
     public ulong ReadVarint()
     {
@@ -26,32 +30,36 @@ internal ref struct WireReader(ReadOnlyMemory<byte> input)
             if (b < 0x80) return result;
         }
 
-        throw new FormatException("A varint in the Raft message batch is longer than 64 bits.");
+        throw new FormatException("A varint in a Raft message is longer than 64 bits.");
     }
 
-    public ulong ReadUInt64()
-    {
-        if (_input.Length - _position < 8) throw Truncated();
-        var value = BinaryPrimitives.ReadUInt64LittleEndian(_input.Span[_position..]);
-        _position += 8;
-        return value;
-    }
+    public ulong ReadUInt64() => _reader.TryReadLittleEndian(out long value) ? (ulong)value : throw Truncated();
 
     public int ReadLength()
     {
         var length = ReadVarint();
-        if (length > (ulong)(_input.Length - _position)) throw Truncated();
+        if (length > (ulong)_reader.Remaining) throw Truncated();
         return (int)length;
     }
 
-    /// <summary>A slice of the input, not a copy: the batch buffer is immutable once received.</summary>
-    public ReadOnlyMemory<byte> ReadBytes()
+    /// <summary>A length-prefixed byte field, copied into a new array.</summary>
+    public byte[] ReadBytes()
     {
         var length = ReadLength();
-        var slice = _input.Slice(_position, length);
-        _position += length;
-        return slice;
+        if (length == 0) return [];
+        var bytes = GC.AllocateUninitializedArray<byte>(length);
+        if (!_reader.TryCopyTo(bytes)) throw Truncated();
+        _reader.Advance(length);
+        return bytes;
     }
 
-    private static FormatException Truncated() => new("The Raft message batch is truncated.");
+    public Guid ReadGuid()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        if (!_reader.TryCopyTo(bytes)) throw Truncated();
+        _reader.Advance(16);
+        return new Guid(bytes);
+    }
+
+    private static FormatException Truncated() => new("A Raft message is truncated.");
 }

@@ -39,4 +39,10 @@ internal ref struct WireWriter(IBufferWriter<byte> output)
         WriteVarint((ulong)bytes.Length);
         _output.Write(bytes);
     }
+
+    public readonly void WriteGuid(Guid value)
+    {
+        value.TryWriteBytes(_output.GetSpan(16));
+        _output.Advance(16);
+    }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using RaftCache.Server.Transport;
 
-namespace RaftCache.Server.Replica;
+namespace RaftCache.Server.Group;
 
 /// <summary>
 /// The context of RaftCache's membership changes: which silo each added member lives on, so that every replica that
@@ -43,7 +43,7 @@ internal static class MemberContext
         for (ulong i = 0; i < count; i++)
         {
             var id = reader.ReadVarint();
-            result.Add((id, SiloAddress.FromParsableString(System.Text.Encoding.UTF8.GetString(reader.ReadBytes().Span))));
+            result.Add((id, SiloAddress.FromParsableString(System.Text.Encoding.UTF8.GetString(reader.ReadBytes()))));
         }
 
         return result;

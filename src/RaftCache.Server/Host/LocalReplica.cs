@@ -1,4 +1,4 @@
-namespace RaftCache.Server.Replica;
+namespace RaftCache.Server.Host;
 
 /// <summary>
 /// This silo's replica, for the façade on the same silo: <see cref="ReadConsistency.Local"/> reads touch only the
@@ -8,14 +8,14 @@ namespace RaftCache.Server.Replica;
 /// </summary>
 internal sealed class LocalReplica
 {
-    private RaftReplicaService? _replica;
+    private RaftHostService? _host;
     private volatile bool _stopIsUngraceful;
 
-    /// <summary>The replica, once the grain service is constructed.</summary>
-    public RaftReplicaService? Replica
+    /// <summary>The replica service, once the grain service is constructed.</summary>
+    public RaftHostService? Host
     {
-        get => Volatile.Read(ref _replica);
-        set => Volatile.Write(ref _replica, value);
+        get => Volatile.Read(ref _host);
+        set => Volatile.Write(ref _host, value);
     }
 
     /// <summary>True once the silo was asked to stop at once rather than gracefully (see <see cref="ShutdownObserver"/>).</summary>

@@ -1,10 +1,10 @@
 using RaftCache.Raft;
 using RaftCache.StateMachine;
 
-namespace RaftCache.Server.Replica;
+namespace RaftCache.Server.Group;
 
 /// <summary>Client requests: writes and session registration on the leader, reads at every consistency level.</summary>
-internal sealed partial class RaftReplicaService
+internal sealed partial class GroupReplica
 {
     public Task<CacheReply> Write(CacheWrite write, TimeSpan timeout)
     {
@@ -66,8 +66,7 @@ internal sealed partial class RaftReplicaService
     {
         if (CheckKey(key) is { } invalid) return invalid;
         if (Volatile.Read(ref _fault) is { } fault) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + fault);
-        if (Volatile.Read(ref _node) is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
-        _instruments.OnRead(ReadConsistency.Local);
+        _host.Instruments.OnRead(ReadConsistency.Local);
         var cache = Volatile.Read(ref _cache);
         return ReadFrom(cache, key, (ulong)cache.AppliedIndex);
     }
@@ -77,8 +76,6 @@ internal sealed partial class RaftReplicaService
         if (consistency == ReadConsistency.Local) return ReadLocal(key);
         if (CheckKey(key) is { } invalid) return invalid;
         if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-
-        if (_node is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
         if (!IsLeader) return NotLeader();
         if (_pendingReads.Count + _readsAwaitingApply.Count >= _options.MaxPendingReads)
             return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingReads} reads are already waiting on this replica.");
@@ -93,11 +90,11 @@ internal sealed partial class RaftReplicaService
             return NotLeader();
         }
 
-        ScheduleFlush();
+        _host.ScheduleFlush();
         ulong readIndex;
         try
         {
-            readIndex = await completion.Task.WaitAsync(timeout, _time);
+            readIndex = await completion.Task.WaitAsync(timeout, _host.Time);
         }
         catch (TimeoutException)
         {
@@ -107,42 +104,9 @@ internal sealed partial class RaftReplicaService
 
         // 0 means the read was abandoned: leadership was lost or the replica stopped.
         if (readIndex == 0) return _fault is null ? NotLeader() : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-        _instruments.OnRead(consistency);
+        _host.Instruments.OnRead(consistency);
         return ReadFrom(_cache, key, readIndex);
     }
-
-    public Task<ReplicaStatus> GetStatus()
-    {
-        var status = _node?.Status;
-        var stats = _cache.GetStatistics();
-        var role = status is null ? "Joining"
-            : status.SoftState.Role == StateRole.Follower && !status.ConfState.Voters.Contains(_memberId) && !status.ConfState.VotersOutgoing.Contains(_memberId) ? "Learner"
-            : status.SoftState.Role.ToString();
-        var quorumLost = status is not null && status.SoftState.Leader == RaftConfig.None;
-        return Task.FromResult(new ReplicaStatus
-        {
-            Silo = _self.ToString(),
-            MemberId = _memberId,
-            Role = role,
-            Term = status?.HardState.Term ?? 0,
-            LeaderId = status?.SoftState.Leader ?? 0,
-            Commit = status?.HardState.Commit ?? 0,
-            Applied = (ulong)stats.AppliedIndex,
-            LastIndex = status?.LastIndex ?? 0,
-            GroupId = _groupId,
-            Voters = status is null ? [] : [.. status.ConfState.Voters.Union(status.ConfState.VotersOutgoing).Order()],
-            Learners = status is null ? [] : [.. status.ConfState.Learners.Union(status.ConfState.LearnersNext).Order()],
-            Healthy = _fault is null && status is not null && !quorumLost,
-            Message = _fault is not null ? "Stopped: " + _fault
-                : status is null ? "Waiting to be added to a Raft group."
-                : quorumLost ? "No leader is known: an election is running or a majority of voters is unreachable."
-                : null,
-            EntryCount = stats.Count,
-            StateDigest = _cache.ComputeDigest(),
-        });
-    }
-
-    public Task<Guid> GetGroup() => Task.FromResult(_groupId);
 
     public Task<CacheReply> RequestRemoval(ulong memberId, TimeSpan timeout)
     {
@@ -156,13 +120,13 @@ internal sealed partial class RaftReplicaService
     {
         if (_pendingWrites.Count >= _options.MaxPendingProposals)
             return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica.");
-        var result = _node!.Propose(data);
+        var result = _node.Propose(data);
         return await WaitForOutcomeAsync(result, timeout);
     }
 
     private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout)
     {
-        var result = _node!.ProposeConfChange(change);
+        var result = _node.ProposeConfChange(change);
         return await WaitForOutcomeAsync(result, timeout);
     }
 
@@ -173,7 +137,7 @@ internal sealed partial class RaftReplicaService
             case ProposeOutcome.Accepted:
                 break;
             case ProposeOutcome.ProposalDropped:
-                _instruments.OnProposalDropped("dropped");
+                _host.Instruments.OnProposalDropped("dropped");
                 return CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied.");
             case ProposeOutcome.ConfChangePending:
                 return CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending.");
@@ -183,14 +147,14 @@ internal sealed partial class RaftReplicaService
                 return NotLeader();
         }
 
-        _instruments.OnProposed();
-        _lastProposalTimestamp = _time.GetTimestamp();
+        _host.Instruments.OnProposed();
+        _lastProposalTimestamp = _host.Time.GetTimestamp();
         var completion = new TaskCompletionSource<CacheReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _time.GetTimestamp());
-        ScheduleFlush();
+        _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _lastProposalTimestamp);
+        _host.ScheduleFlush();
         try
         {
-            return await completion.Task.WaitAsync(timeout, _time);
+            return await completion.Task.WaitAsync(timeout, _host.Time);
         }
         catch (TimeoutException)
         {
@@ -202,11 +166,10 @@ internal sealed partial class RaftReplicaService
 
     private void MaybeProposeTimeEntry()
     {
-        if (_time.GetElapsedTime(_lastProposalTimestamp) < _options.TimeEntryInterval) return;
-        _lastProposalTimestamp = _time.GetTimestamp();
+        if (_host.Time.GetElapsedTime(_lastProposalTimestamp) < _options.TimeEntryInterval) return;
+        _lastProposalTimestamp = _host.Time.GetTimestamp();
         // A time-only entry moves log time forward so that expired entries are removed without writes (design §3, docs/design.md).
-        var result = _node!.Propose(CommandCodec.Encode(CacheCommand.Tick(Now)));
-        if (result.IsAccepted) ProcessReady();
+        _node.Propose(CommandCodec.Encode(CacheCommand.Tick(Now)));
     }
 
     private void OnReadState(ReadState readState)
@@ -239,17 +202,15 @@ internal sealed partial class RaftReplicaService
         return null;
     }
 
-    private CacheReply? Unavailable()
-    {
-        if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-        if (_node is null) return CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
-        return null;
-    }
+    private CacheReply? Unavailable() =>
+        _fault is null ? null : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
+
+    private long Now => _host.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private CacheReply NotLeader()
     {
         var leader = _softState.Leader;
-        var hint = leader != RaftConfig.None && leader != _memberId && _routes.TryGetValue(leader, out var silo) ? silo.ToParsableString() : null;
+        var hint = leader != RaftConfig.None && leader != _host.MemberId && _host.TryRoute(leader, out var silo) ? silo.ToParsableString() : null;
         return new CacheReply { Status = CacheStatusCode.NotLeader, LeaderHint = hint, Message = hint is null ? "No leader is known." : "This replica is not the leader." };
     }
 

@@ -1,4 +1,4 @@
-namespace RaftCache.Server.Replica;
+namespace RaftCache.Server.Host;
 
 /// <summary>
 /// Tells the replica whether the silo stops gracefully. A grain service's <c>Stop</c> carries no cancellation token,

@@ -1,0 +1,377 @@
+using Microsoft.Extensions.Logging;
+using RaftCache.Raft;
+using RaftCache.Raft.Membership;
+using RaftCache.Server.Transport;
+using RaftCache.StateMachine;
+
+namespace RaftCache.Server.Group;
+
+/// <summary>
+/// This silo's replica of one Raft group: its <see cref="RawNode"/>, its storage, its cache state machine, and the
+/// requests and reads waiting on it. The silo's replica service (the host) drives it: ticks, incoming messages and
+/// Ready passes.
+/// </summary>
+/// <remarks>
+/// Called only on the host's scheduler, one call at a time, interleaved at every <c>await</c>. All work on the node is
+/// therefore synchronous: a Ready is fetched, persisted, sent, applied and advanced without an <c>await</c> in between
+/// (<see cref="ProcessReady"/>). Only <see cref="ReadLocal"/> and <see cref="Cache"/> are read from other threads.
+/// </remarks>
+internal sealed partial class GroupReplica
+{
+    private readonly IReplicaHost _host;
+    private readonly RaftCacheOptions _options;
+    private readonly ILogger _logger;
+    private readonly ReplicaStorage _storage;
+    private readonly RawNode _node;
+    private readonly Dictionary<ulong, PendingWrite> _pendingWrites = [];
+    private readonly Dictionary<ulong, TaskCompletionSource<ulong>> _pendingReads = [];
+    private readonly PriorityQueue<TaskCompletionSource<ulong>, ulong> _readsAwaitingApply = new();
+    private readonly List<ulong> _unreachable = [];
+    private readonly List<(ulong To, bool Success)> _pendingSnapshotReports = [];
+
+    private CacheStateMachine _cache;
+    private SoftState _softState;
+    private ulong _term;
+    private ulong _nextReadId;
+    private long _lastProposalTimestamp;
+    private long _lastMembershipCheck;
+    private string? _fault;
+    private TaskCompletionSource? _leaderChanged;
+
+    private GroupReplica(IReplicaHost host, GroupId id, MemStorage log, CacheStateMachine cache, ILogger logger)
+    {
+        _host = host;
+        _options = host.Options;
+        _logger = logger;
+        Id = id;
+        _cache = cache;
+        _storage = new ReplicaStorage(log, TakeSnapshot);
+        var config = new RaftConfig
+        {
+            Id = host.MemberId,
+            ElectionTick = _options.ElectionTicks,
+            HeartbeatTick = _options.HeartbeatTicks,
+            LeaseSafetyMarginTicks = _options.LeaseSafetyMarginTicks,
+            MaxSizePerMsg = _options.MaxSizePerMessage,
+            MaxInflightMsgs = _options.MaxInflightMessages,
+            PreVote = true,
+            CheckQuorum = true,
+            // Proposals are made on the leader only, which needs the entry's (term, index) to track the outcome.
+            DisableProposalForwarding = true,
+            Applied = (ulong)cache.AppliedIndex,
+            Random = new Random(unchecked((int)host.MemberId ^ (id.Index * 7919) ^ Environment.TickCount)),
+        };
+        _node = new RawNode(config, _storage);
+        _softState = new SoftState(RaftConfig.None, StateRole.Follower);
+        _lastProposalTimestamp = host.Time.GetTimestamp();
+        LogJoinedGroup(_logger, host.MemberId, id);
+    }
+
+    /// <summary>
+    /// The replica of a brand-new group whose only voter is this silo: the configuration is recorded as a snapshot with
+    /// no data at <see cref="MemStorage.BootstrapIndex"/>, where the empty cache starts too. It campaigns at once.
+    /// </summary>
+    public static GroupReplica Bootstrap(IReplicaHost host, GroupId id, ILogger logger)
+    {
+        var cache = new CacheStateMachine(host.Options.Cache);
+        cache.ApplyNoOp((long)MemStorage.BootstrapIndex);
+        var replica = new GroupReplica(host, id, MemStorage.CreateBootstrapped(new ConfState { Voters = [host.MemberId] }), cache, logger);
+        replica._node.Campaign();
+        return replica;
+    }
+
+    /// <summary>The replica of an existing group that this silo joins: empty, waiting for the leader's log or snapshot.</summary>
+    public static GroupReplica Join(IReplicaHost host, GroupId id, ILogger logger) =>
+        new(host, id, new MemStorage(), new CacheStateMachine(host.Options.Cache), logger);
+
+    /// <summary>The group.</summary>
+    public GroupId Id { get; }
+
+    /// <summary>The cache state; published with a volatile write, because the façade reads it from other threads.</summary>
+    public CacheStateMachine Cache => Volatile.Read(ref _cache);
+
+    /// <summary>Whether this replica leads its group now.</summary>
+    public bool IsLeader => _softState.Role == StateRole.Leader;
+
+    /// <summary>The leader this replica knows, or <see cref="RaftConfig.None"/>.</summary>
+    public ulong Leader => _softState.Leader;
+
+    /// <summary>The reason the replica stopped, or null while healthy.</summary>
+    public string? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>The node's status (on the leader, with every member's progress).</summary>
+    public Status Status => _node.Status;
+
+    /// <summary>One Raft tick; on the leader also the periodic duties (time entries, membership).</summary>
+    public void Tick()
+    {
+        if (_fault is not null) return;
+        _node.Tick();
+        if (!IsLeader || _host.Stopping) return;
+        MaybeProposeTimeEntry();
+        var now = _host.Time.GetTimestamp();
+        if (_host.Time.GetElapsedTime(_lastMembershipCheck, now) >= _options.MembershipCheckInterval)
+        {
+            _lastMembershipCheck = now;
+            ReconcileMembership();
+        }
+    }
+
+    /// <summary>Steps messages that member <paramref name="from"/> sent to this replica.</summary>
+    public void Step(ulong from, IReadOnlyList<Message> messages)
+    {
+        if (_fault is not null) return;
+        foreach (var message in messages)
+        {
+            // Only peer-to-peer message types may arrive over the wire; local ones would be a forged or corrupt batch.
+            if (message.Type is MessageType.Hup or MessageType.Beat or MessageType.Unreachable or MessageType.SnapshotStatus or MessageType.CheckQuorum) continue;
+            if (message.To != _host.MemberId || message.From != from) continue;
+            try
+            {
+                _node.Step(message);
+            }
+            catch (MalformedMessageException e)
+            {
+                // Bad input from a peer is dropped, never taken for corruption of this replica.
+                LogMalformedMessage(_logger, Id, from, e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Handles everything the node has ready, in the order the Ready contract requires: persist, send, apply,
+    /// advance. Synchronous on purpose: an <c>await</c> here would let another call step the node mid-Ready.
+    /// </summary>
+    public void ProcessReady()
+    {
+        if (_fault is not null) return;
+        try
+        {
+            while (HandleReadies())
+            {
+                // Reported only after Advance: nothing may step the node between GetReady and Advance.
+                foreach (var id in _unreachable) _node.ReportUnreachable(id);
+                _unreachable.Clear();
+                foreach (var (to, success) in _pendingSnapshotReports) _node.ReportSnapshot(to, success);
+                _pendingSnapshotReports.Clear();
+            }
+
+            CompleteReadsUpTo((ulong)_cache.AppliedIndex);
+            ReleaseUnusedSnapshots();
+            MaybeCompact();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A broken invariant or storage failure leaves the node in an unknown state: stop rather than guess.
+            Halt($"Processing a Raft Ready failed: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether the node has work for <see cref="ProcessReady"/>.</summary>
+    public bool HasReady => _fault is null && (_node.HasReady || _unreachable.Count > 0 || _pendingSnapshotReports.Count > 0);
+
+    /// <summary>Tells the node that a member's silo is unreachable (a failed send, or declared dead); reported after the next Ready.</summary>
+    public void ReportUnreachable(ulong memberId)
+    {
+        _unreachable.Add(memberId);
+        _host.ScheduleFlush();
+    }
+
+    /// <summary>Handles Readies until none is left; true if unreachable peers or snapshot outcomes wait to be reported.</summary>
+    private bool HandleReadies()
+    {
+        var storage = _storage.Log;
+        while (_fault is null && _node.HasReady)
+        {
+            var ready = _node.GetReady();
+            if (ready.Snapshot is { IsEmpty: false } snapshot) storage.ApplySnapshot(snapshot);
+            if (!ready.Entries.IsEmpty) storage.Append(ready.Entries);
+            if (ready.HardState is { } hardState)
+            {
+                storage.SetHardState(hardState);
+                _term = hardState.Term;
+            }
+
+            Send(ready.Messages);
+
+            if (ready.Snapshot is { IsEmpty: false } installed) InstallReceivedSnapshot(installed);
+            foreach (var entry in ready.CommittedEntries)
+            {
+                Apply(entry);
+                if (_fault is not null) return false;
+            }
+
+            foreach (var readState in ready.ReadStates) OnReadState(readState);
+            _node.Advance(ready);
+            if (ready.SoftState is { } softState) OnSoftStateChanged(softState);
+        }
+
+        return _fault is null && (_unreachable.Count > 0 || _pendingSnapshotReports.Count > 0);
+    }
+
+    /// <summary>Queues the messages of one Ready: one batch per peer, snapshots as streamed transfers.</summary>
+    private void Send(IReadOnlyList<Message> messages)
+    {
+        if (messages.Count == 0) return;
+        // Group per peer, keeping each peer's messages in the order the node produced them.
+        Dictionary<ulong, List<Message>>? perPeer = null;
+        foreach (var message in messages)
+        {
+            if (message.Type == MessageType.InstallSnapshot)
+            {
+                StartSnapshotTransfer(message);
+                continue;
+            }
+
+            perPeer ??= [];
+            if (!perPeer.TryGetValue(message.To, out var list)) perPeer[message.To] = list = [];
+            list.Add(message);
+        }
+
+        if (perPeer is null) return;
+        foreach (var (to, batch) in perPeer)
+        {
+            if (!_host.TryRoute(to, out var silo))
+            {
+                _unreachable.Add(to);
+                continue;
+            }
+
+            _host.Instruments.OnMessagesSent(batch.Count);
+            _host.Send(silo, Id, to, batch);
+        }
+    }
+
+    private void Apply(Entry entry)
+    {
+        try
+        {
+            if (entry.Type == EntryType.ConfChange)
+            {
+                ApplyConfChange(entry);
+                return;
+            }
+
+            if (entry.Data.IsEmpty)
+            {
+                _cache.ApplyNoOp((long)entry.Index);
+                CompleteWrite(entry, null);
+                return;
+            }
+
+            var result = _cache.Apply((long)entry.Index, entry.Data);
+            CompleteWrite(entry, result);
+        }
+        catch (Exception e) when (e is CommandDecodeException or StateMachineFaultedException or FormatException or InvalidConfChangeException)
+        {
+            // Design §3 (docs/design.md): a committed entry that cannot be applied halts the replica; it is never skipped.
+            Halt($"Entry {entry.Index} (term {entry.Term}) could not be applied: {e.Message}", e);
+        }
+    }
+
+    private void ApplyConfChange(Entry entry)
+    {
+        var change = ConfChangeCodec.Decode(entry.Data.Span);
+        foreach (var (id, silo) in MemberContext.Decode(change.Context)) _host.LearnRoute(id, silo);
+        var confState = _node.ApplyConfChange(change);
+        _storage.Log.SetConfState(confState);
+        _cache.ApplyNoOp((long)entry.Index);
+        LogConfChangeApplied(_logger, Id, entry.Index, new MemberList(confState.Voters), new MemberList(confState.Learners), confState.IsJoint);
+        CompleteWrite(entry, null);
+    }
+
+    private void CompleteWrite(Entry entry, ApplyResult? result)
+    {
+        if (!_pendingWrites.Remove(entry.Index, out var pending)) return;
+        if (pending.Term != entry.Term)
+        {
+            // Another leader's entry took this index: ours was never committed (Raft §5.3 log matching).
+            pending.Completion.TrySetResult(CacheReply.Fail(CacheStatusCode.NotApplied, "A different entry was committed at the proposal's index."));
+            return;
+        }
+
+        _host.Instruments.OnProposalApplied(_host.Time.GetElapsedTime(pending.StartedAt));
+        pending.Completion.TrySetResult(ToReply(entry.Index, result));
+    }
+
+    private static CacheReply ToReply(ulong index, ApplyResult? result)
+    {
+        if (result is not { } r) return new CacheReply { Index = index };
+        return r.Outcome switch
+        {
+            ApplyOutcome.Applied => new CacheReply { Index = index, KeyExisted = r.KeyExisted, SessionId = r.SessionId },
+            ApplyOutcome.SessionExpired => CacheReply.Fail(CacheStatusCode.SessionExpired, "The client session is unknown or expired; the command was not applied."),
+            ApplyOutcome.Rejected when r.Error == CommandValidationError.TooManyInFlight =>
+                CacheReply.Fail(CacheStatusCode.Overloaded, "The client session has too many commands awaiting an answer; the command was not applied."),
+            ApplyOutcome.Rejected => CacheReply.Fail(CacheStatusCode.InvalidArgument, $"The command breaks a limit ({r.Error}); it was not applied."),
+            ApplyOutcome.StaleSequence => CacheReply.Fail(CacheStatusCode.OutcomeUnknown, "The command's sequence number is below the client's lowest unanswered sequence; its result is no longer known."),
+            _ => CacheReply.Fail(CacheStatusCode.OutcomeUnknown, "The command's index was already applied; its result is not known."),
+        };
+    }
+
+    private void OnSoftStateChanged(SoftState softState)
+    {
+        var previous = _softState;
+        _softState = softState;
+        if (previous.Leader != softState.Leader)
+        {
+            _host.Instruments.OnLeaderChanged();
+            LogLeaderChanged(_logger, Id, _host.MemberId, softState.Leader, _term, softState.Role);
+        }
+
+        if (previous.Role == StateRole.Leader && softState.Role != StateRole.Leader)
+        {
+            // Reads waiting for a read index will never be answered by this node now; let the façade retry elsewhere.
+            foreach (var read in _pendingReads.Values) read.TrySetResult(0);
+            _pendingReads.Clear();
+        }
+
+        if (softState.Role == StateRole.Leader)
+        {
+            _lastMembershipCheck = 0;
+            _lastProposalTimestamp = _host.Time.GetTimestamp();
+        }
+
+        _leaderChanged?.TrySetResult();
+        _leaderChanged = null;
+    }
+
+    private void Halt(string reason, Exception exception)
+    {
+        Volatile.Write(ref _fault, reason);
+        LogFault(_logger, Id, reason, exception);
+        FailAllPending("The replica stopped: " + reason);
+    }
+
+    private void FailAllPending(string message)
+    {
+        foreach (var pending in _pendingWrites.Values) pending.Completion.TrySetResult(CacheReply.Fail(CacheStatusCode.OutcomeUnknown, message));
+        _pendingWrites.Clear();
+        foreach (var read in _pendingReads.Values) read.TrySetResult(0);
+        _pendingReads.Clear();
+        while (_readsAwaitingApply.TryDequeue(out var read, out _)) read.TrySetResult(0);
+    }
+
+    /// <summary>Formats member ids for logs only when a log line is written.</summary>
+    private readonly record struct MemberList(System.Collections.Immutable.ImmutableArray<ulong> Ids)
+    {
+        public override string ToString() => string.Join(",", Ids);
+    }
+
+    private sealed record PendingWrite(ulong Term, TaskCompletionSource<CacheReply> Completion, long StartedAt);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Member {MemberId} joined Raft group {Group}")]
+    private static partial void LogJoinedGroup(ILogger logger, ulong memberId, GroupId group);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Group {Group}: member {MemberId} sees leader {LeaderId} in term {Term}; own role {Role}")]
+    private static partial void LogLeaderChanged(ILogger logger, GroupId group, ulong memberId, ulong leaderId, ulong term, StateRole role);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Group {Group}: configuration change at index {Index} applied: voters [{Voters}], learners [{Learners}], joint {Joint}")]
+    private static partial void LogConfChangeApplied(ILogger logger, GroupId group, ulong index, MemberList voters, MemberList learners, bool joint);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "Group {Group}: the replica stopped: {Reason}")]
+    private static partial void LogFault(ILogger logger, GroupId group, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Group {Group}: dropped a malformed message from member {MemberId}: {Reason}")]
+    private static partial void LogMalformedMessage(ILogger logger, GroupId group, ulong memberId, string reason);
+}
