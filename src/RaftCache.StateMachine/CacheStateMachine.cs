@@ -8,8 +8,9 @@ namespace RaftCache.StateMachine;
 /// a function of the applied entries alone (no clock, no randomness), so replicas, snapshots and digests agree.
 /// </summary>
 /// <remarks>
-/// <para>Threading: <see cref="Apply(long, ReadOnlyMemory{byte})"/>, <see cref="ApplyNoOp"/>, snapshots,
-/// <see cref="Restore(Stream)"/> and <see cref="ComputeDigest"/> must be called from one applying thread at a time.
+/// <para>Threading: <see cref="Apply(long, ReadOnlyMemory{byte})"/>, <see cref="ApplyNoOp"/>, <see cref="CaptureView"/>,
+/// <see cref="WriteSnapshot"/>, <see cref="Restore(Stream)"/> and <see cref="ComputeDigest"/> must be called from one
+/// applying thread at a time. A <see cref="StateMachineView"/> is then readable from any thread.
 /// <see cref="TryGet(ReadOnlySpan{byte}, long, out ReadOnlyMemory{byte})"/>, <see cref="Count"/>,
 /// <see cref="TotalBytes"/>, <see cref="AppliedIndex"/>, <see cref="GetStatistics"/> and the health properties may be
 /// called from any thread at any time, without locks.</para>
@@ -43,12 +44,25 @@ public sealed partial class CacheStateMachine
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public CacheStateMachine(CacheStateMachineOptions? options = null)
     {
-        _options = (options ?? new CacheStateMachineOptions()).Clone();
-        _options.Validate();
+        _options = ValidatedCopy(options);
         _sessionIdleMs = (long)_options.SessionIdleTimeout.TotalMilliseconds;
         _table = new EntryTable();
         _heap = new EntryHeap();
         _sessions = new SessionTable();
+    }
+
+    /// <summary>A state machine holding a restored state; the options are a validated copy already.</summary>
+    internal CacheStateMachine(CacheStateMachineOptions validatedOptions, RestoredState state)
+    {
+        _options = validatedOptions;
+        _sessionIdleMs = (long)_options.SessionIdleTimeout.TotalMilliseconds;
+        _table = state.Table;
+        _heap = state.Heap;
+        _sessions = state.Sessions;
+        _appliedIndex = state.AppliedIndex;
+        _logTime = state.LogTimeUnixMs;
+        _count = state.Count;
+        _totalBytes = state.TotalBytes;
     }
 
     /// <summary>A copy of the options in force.</summary>
@@ -63,7 +77,10 @@ public sealed partial class CacheStateMachine
     /// <summary>Entries held, including those expired on a reader's clock but not yet in log time.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Sum of key and value lengths of the entries held.</summary>
+    /// <summary>
+    /// Bytes charged against <see cref="CacheStateMachineOptions.MaxTotalBytes"/>: the key and value lengths of the
+    /// entries held plus <see cref="CacheStateMachineOptions.EntryOverheadBytes"/> per entry.
+    /// </summary>
     public long TotalBytes => Volatile.Read(ref _totalBytes);
 
     /// <summary>Registered, unexpired client sessions.</summary>
@@ -145,11 +162,15 @@ public sealed partial class CacheStateMachine
     {
         // Lock-free: see EntryTable for why; an entry's data and deadline never change after publication.
         var entry = Volatile.Read(ref _table).Find(key);
-        if (entry is not null && entry.DeadlineUnixMs > nowUnixMs)
+        if (entry is not null)
         {
-            value = entry.ValueMemory;
-            deadlineUnixMs = entry.DeadlineUnixMs == CacheEntry.NoDeadline ? null : entry.DeadlineUnixMs;
-            return true;
+            var deadline = Entry.Deadline(entry);
+            if (deadline > nowUnixMs)
+            {
+                value = Entry.ValueMemory(entry);
+                deadlineUnixMs = deadline == Entry.NoDeadline ? null : deadline;
+                return true;
+            }
         }
 
         value = default;
@@ -187,14 +208,15 @@ public sealed partial class CacheStateMachine
         var entryHash = new XxHash3();
         ulong entrySum = 0;
         Span<byte> scratch = stackalloc byte[16];
-        foreach (var entry in _heap.Items)
+        for (var i = 0; i < _heap.Count; i++)
         {
+            var entry = _heap[i];
             entryHash.Reset();
-            WriteInt64(scratch, entry.KeyLength);
+            WriteInt64(scratch, Entry.KeyLength(entry));
             entryHash.Append(scratch[..8]);
-            entryHash.Append(entry.Data);
-            WriteInt64(scratch, entry.DeadlineUnixMs);
-            WriteInt64(scratch[8..], entry.WriteIndex);
+            entryHash.Append(Entry.Data(entry));
+            WriteInt64(scratch, Entry.Deadline(entry));
+            WriteInt64(scratch[8..], Entry.WriteIndex(entry));
             entryHash.Append(scratch);
             entrySum += entryHash.GetCurrentHashAsUInt64();
         }
@@ -241,13 +263,17 @@ public sealed partial class CacheStateMachine
         return result;
     }
 
+    /// <summary>The current key table (tests and benchmarks: page copies). Applying thread only.</summary>
+    internal EntryTable Table => _table;
+
     /// <summary>Entries sorted by key (for tests and diagnostics). Applying thread only.</summary>
     internal List<(byte[] Key, byte[] Value, long DeadlineUnixMs, long WriteIndex)> GetEntriesSorted()
     {
         var list = new List<(byte[] Key, byte[] Value, long DeadlineUnixMs, long WriteIndex)>(_heap.Count);
-        foreach (var e in _heap.Items)
+        for (var i = 0; i < _heap.Count; i++)
         {
-            list.Add((e.Key.ToArray(), e.Value.ToArray(), e.DeadlineUnixMs, e.WriteIndex));
+            var e = _heap[i];
+            list.Add((Entry.Key(e).ToArray(), Entry.Value(e).ToArray(), Entry.Deadline(e), Entry.WriteIndex(e)));
         }
 
         list.Sort((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
@@ -349,7 +375,7 @@ public sealed partial class CacheStateMachine
 
     private ApplyResult Put(long index, in CacheCommand command)
     {
-        var deadline = command.TtlMilliseconds is { } ttl ? command.TimestampUnixMs + ttl : CacheEntry.NoDeadline;
+        var deadline = command.TtlMilliseconds is { } ttl ? command.TimestampUnixMs + ttl : Entry.NoDeadline;
         var keySpan = command.Key.Span;
         if (deadline <= _logTime)
         {
@@ -367,18 +393,18 @@ public sealed partial class CacheStateMachine
             // The old entry stays visible to readers until the new one replaces it below; it leaves the heap and the
             // totals now so that making room never evicts it and never counts it twice.
             _heap.Remove(old);
-            Account(-1, -old.Size);
+            Account(-1, -Entry.Cost(old));
         }
 
-        var size = (long)keySpan.Length + command.Value.Length;
+        var size = (long)keySpan.Length + command.Value.Length + CacheStateMachineOptions.EntryOverheadBytes;
         var evicted = 0;
         // Make room before inserting, so the entry being written is never its own victim; options guarantee that a
-        // single valid entry fits (MaxTotalBytes >= MaxKeyBytes + MaxValueBytes, MaxEntries >= 1).
+        // single valid entry fits (MaxTotalBytes >= MaxKeyBytes + MaxValueBytes + EntryOverheadBytes, MaxEntries >= 1).
         while (_heap.Count > 0 && (_count + 1 > _options.MaxEntries || _totalBytes + size > _options.MaxTotalBytes))
         {
             var victim = _heap.RemoveMin();
-            table.Remove(victim.Key);
-            Account(-1, -victim.Size);
+            table.Remove(Entry.Key(victim));
+            Account(-1, -Entry.Cost(victim));
             evicted++;
         }
 
@@ -387,7 +413,7 @@ public sealed partial class CacheStateMachine
             Volatile.Write(ref _evictedTotal, _evictedTotal + evicted);
         }
 
-        var entry = CacheEntry.Create(keySpan, command.Value.Span, deadline, index);
+        var entry = Entry.Create(keySpan, command.Value.Span, deadline, index);
         table.Set(entry, hash);
         _heap.Add(entry);
         Account(1, size);
@@ -403,18 +429,18 @@ public sealed partial class CacheStateMachine
         }
 
         _heap.Remove(entry);
-        Account(-1, -entry.Size);
+        Account(-1, -Entry.Cost(entry));
         return true;
     }
 
     private void ExpireEntries()
     {
         var expired = 0;
-        while (_heap.Count > 0 && _heap.Min.DeadlineUnixMs <= _logTime)
+        while (_heap.Count > 0 && Entry.Deadline(_heap.Min) <= _logTime)
         {
             var entry = _heap.RemoveMin();
-            _table.Remove(entry.Key);
-            Account(-1, -entry.Size);
+            _table.Remove(Entry.Key(entry));
+            Account(-1, -Entry.Cost(entry));
             expired++;
         }
 
@@ -453,6 +479,26 @@ public sealed partial class CacheStateMachine
         Volatile.Write(ref _totalBytes, _totalBytes + bytes);
     }
 
+    /// <summary>
+    /// Copies and validates options, including the rule that ties <see cref="CacheStateMachineOptions.MaxTotalBytes"/>
+    /// to the per-entry overhead, so that any single valid entry fits the byte bound.
+    /// </summary>
+    internal static CacheStateMachineOptions ValidatedCopy(CacheStateMachineOptions? options)
+    {
+        var copy = (options ?? new CacheStateMachineOptions()).Clone();
+        copy.Validate();
+        var smallest = (long)copy.MaxKeyBytes + copy.MaxValueBytes + CacheStateMachineOptions.EntryOverheadBytes;
+        if (copy.MaxTotalBytes < smallest)
+        {
+#pragma warning disable CA2208 // ParamName names the setting, as CacheStateMachineOptions.Validate does.
+            throw new ArgumentOutOfRangeException(nameof(CacheStateMachineOptions.MaxTotalBytes), copy.MaxTotalBytes,
+                $"CacheStateMachineOptions.MaxTotalBytes must be at least MaxKeyBytes + MaxValueBytes + EntryOverheadBytes ({smallest}) so that any valid entry fits; it is {copy.MaxTotalBytes}.");
+#pragma warning restore CA2208
+        }
+
+        return copy;
+    }
+
     private void EnsureNext(long index)
     {
         if (index != _appliedIndex + 1)
@@ -470,7 +516,7 @@ public sealed partial class CacheStateMachine
         }
     }
 
-    private static List<(long Sequence, ApplyResult Result)> SortedResults(ClientSession session)
+    internal static List<(long Sequence, ApplyResult Result)> SortedResults(ClientSession session)
     {
         var list = new List<(long, ApplyResult)>(session.Results.Count);
         foreach (var pair in session.Results)
@@ -483,11 +529,11 @@ public sealed partial class CacheStateMachine
     }
 
     // Outcome, kind, flags, error and count in one long: the compact form used by the digest and snapshots.
-    private static long PackResult(ApplyResult r) =>
+    internal static long PackResult(ApplyResult r) =>
         (long)r.Outcome | ((long)r.Kind << 8) | ((r.KeyExisted ? 1L : 0) << 16) | ((r.Stored ? 1L : 0) << 17)
         | ((long)r.Error << 24) | ((long)(uint)r.Count << 32);
 
-    private static ApplyResult UnpackResult(long packed, long sessionId) => new(
+    internal static ApplyResult UnpackResult(long packed, long sessionId) => new(
         (ApplyOutcome)(byte)packed, (CommandKind)(byte)(packed >> 8), ((packed >> 16) & 1) != 0, ((packed >> 17) & 1) != 0,
         (int)(uint)(packed >> 32), sessionId, (CommandValidationError)(byte)(packed >> 24));
 

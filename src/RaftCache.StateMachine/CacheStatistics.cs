@@ -16,7 +16,7 @@ public readonly record struct CacheStatistics
     /// <summary>Entries held (including entries whose deadline passed on a reader's clock but not yet in log time).</summary>
     public int Count { get; init; }
 
-    /// <summary>Sum of key and value lengths of the entries held.</summary>
+    /// <summary>Bytes charged for the entries held: key and value lengths plus <see cref="CacheStateMachineOptions.EntryOverheadBytes"/> each.</summary>
     public long TotalBytes { get; init; }
 
     /// <summary>Registered, unexpired client sessions.</summary>

@@ -12,7 +12,7 @@ public class ApplyTests
         Assert.True(log.Machine.ContainsKey(TestLog.B("a"), 100));
         Assert.False(log.Machine.ContainsKey(TestLog.B("b"), 100));
         Assert.Equal(1, log.Machine.Count);
-        Assert.Equal(2, log.Machine.TotalBytes);
+        Assert.Equal(2 + CacheStateMachineOptions.EntryOverheadBytes, log.Machine.TotalBytes);
         Assert.Equal(1, log.Machine.AppliedIndex);
     }
 
@@ -25,7 +25,7 @@ public class ApplyTests
         Assert.True(result.KeyExisted);
         Assert.Equal("22", log.Get("a", now: 101));
         Assert.Equal(1, log.Machine.Count);
-        Assert.Equal(3, log.Machine.TotalBytes);
+        Assert.Equal(3 + CacheStateMachineOptions.EntryOverheadBytes, log.Machine.TotalBytes);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public class ApplyTests
         Assert.Equal(5, stats.AppliedIndex);
         Assert.Equal(100, stats.LogTimeUnixMs);
         Assert.Equal(2, stats.Count);
-        Assert.Equal(4, stats.TotalBytes);
+        Assert.Equal(4 + (2 * CacheStateMachineOptions.EntryOverheadBytes), stats.TotalBytes);
         Assert.Equal(1, stats.SessionCount);
         Assert.Equal(1, stats.EvictedTotal);
         Assert.Equal(0, stats.ExpiredTotal);

@@ -5,7 +5,7 @@ namespace RaftCache.StateMachine.Tests;
 public class ConcurrentReadTests
 {
     [Fact]
-    public void Readers_running_during_applies_and_restores_only_ever_see_whole_values()
+    public void Readers_running_during_applies_restores_and_copy_on_write_only_ever_see_whole_values()
     {
         var log = new TestLog(new CacheStateMachineOptions { MaxEntries = 50 });
         var snapshot = log.Machine.CreateSnapshot();
@@ -41,6 +41,7 @@ public class ConcurrentReadTests
         }
 
         var rng = new Random(1234);
+        StateMachineView? view = null;
         for (var n = 0; n < 200_000; n++)
         {
             var value = new byte[16];
@@ -55,7 +56,13 @@ public class ConcurrentReadTests
             {
                 snapshot = log.Machine.CreateSnapshot();
             }
-            else if (roll < 5)
+            else if (roll < 4)
+            {
+                // A live view makes the next writes copy table pages and publish the copies.
+                view?.Dispose();
+                view = log.Machine.CaptureView();
+            }
+            else if (roll < 7)
             {
                 log.Apply(CacheCommand.Clear(n));
             }
@@ -69,6 +76,7 @@ public class ConcurrentReadTests
             }
         }
 
+        view?.Dispose();
         stop.Cancel();
         foreach (var reader in readers)
         {

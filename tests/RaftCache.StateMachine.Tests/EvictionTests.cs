@@ -47,12 +47,15 @@ public class EvictionTests
     [Fact]
     public void The_byte_bound_evicts_as_many_entries_as_needed()
     {
-        var log = new TestLog(new CacheStateMachineOptions { MaxKeyBytes = 2, MaxValueBytes = 10, MaxTotalBytes = 12 });
-        log.Put("a", "1234", ts: 0); // 5 bytes
-        log.Put("b", "1234", ts: 0); // 10 bytes
-        var result = log.Put("c", "123456789", ts: 0); // 10 bytes: both others must go
+        // An entry costs its key and value plus the fixed overhead: the two small entries fit together, but neither
+        // fits next to the large one.
+        const int overhead = CacheStateMachineOptions.EntryOverheadBytes;
+        var log = new TestLog(new CacheStateMachineOptions { MaxKeyBytes = 2, MaxValueBytes = 10, MaxTotalBytes = 14 + (2 * overhead) });
+        log.Put("a", "1234", ts: 0); // 5 bytes + overhead
+        log.Put("b", "1234", ts: 0); // 10 bytes + 2 × overhead
+        var result = log.Put("c", "123456789", ts: 0); // 10 bytes + overhead: both others must go
         Assert.Equal(2, result.Count);
-        Assert.Equal(10, log.Machine.TotalBytes);
+        Assert.Equal(10 + overhead, log.Machine.TotalBytes);
         Assert.Equal(1, log.Machine.Count);
     }
 

@@ -3,8 +3,9 @@ using CsCheck;
 namespace RaftCache.StateMachine.Tests;
 
 /// <summary>
-/// Random command sequences applied to two replicas, one of which snapshots and restores at random points and then
-/// replays the log from its snapshot (as Raft does), always give equal states, results and digests.
+/// Random command sequences applied to two replicas, one of which captures views at random points, keeps applying
+/// while they are alive, and later restores one (produced in chunks of random sizes, restored from pieces of other
+/// random sizes) and replays the log from it (as Raft does), always give equal states, results and digests.
 /// </summary>
 public class ReplicaEquivalenceProperties
 {
@@ -14,7 +15,7 @@ public class ReplicaEquivalenceProperties
     {
         MaxKeyBytes = 6,
         MaxValueBytes = 40,
-        MaxTotalBytes = 120,
+        MaxTotalBytes = 120 + (4 * CacheStateMachineOptions.EntryOverheadBytes),
         MaxEntries = 8,
         MaxTtl = TimeSpan.FromSeconds(5),
         MaxSessions = 3,
@@ -32,7 +33,7 @@ public class ReplicaEquivalenceProperties
     private static readonly Gen<Step[]> HistoryGen = StepGen.Array[1, 160];
 
     [Fact]
-    public void Two_replicas_with_snapshots_and_restores_at_random_points_stay_identical()
+    public void Two_replicas_with_views_chunked_snapshots_and_restores_at_random_points_stay_identical()
     {
         for (ulong seed = 1; seed <= Seeds; seed++)
         {
@@ -120,7 +121,8 @@ public class ReplicaEquivalenceProperties
         var entries = Build(steps);
         var a = new CacheStateMachine(Options);
         var b = new CacheStateMachine(Options);
-        byte[]? saved = null;
+        StateMachineView? view = null;
+        var viewDigest = 0UL;
         var results = new List<ApplyResult?>();
         for (var i = 0; i < entries.Count; i++)
         {
@@ -132,14 +134,19 @@ public class ReplicaEquivalenceProperties
             var roll = steps[i].Pick;
             if (roll < 12)
             {
-                saved = b.CreateSnapshot();
+                // The view stays alive while b applies on: b copies what it shares on write.
+                view?.Dispose();
+                view = b.CaptureView();
+                viewDigest = b.ComputeDigest();
             }
-            else if (roll < 20 && saved is not null)
+            else if (roll < 20 && view is not null)
             {
-                // Restore an older snapshot into a fresh replica and replay the log from the start: entries at or
-                // below the snapshot index are ignored, the rest must give the very same results again.
-                var restored = new CacheStateMachine(Options);
-                restored.Restore(saved);
+                // Restore an older view into a fresh replica and replay the log from the start: entries at or below the
+                // snapshot index are ignored, the rest must give the very same results again.
+                var random = new Random((steps[i].Fill * 1_000) + i);
+                var snapshot = TestLog.ProduceInChunks(view, random, random.Next(1, 300));
+                var restored = TestLog.RestoreInPieces(snapshot, random, random.Next(1, 300), Options);
+                Assert.Equal(viewDigest, restored.ComputeDigest());
                 var snapshotIndex = restored.AppliedIndex;
                 for (var j = 0; j < index; j++)
                 {
@@ -162,6 +169,8 @@ public class ReplicaEquivalenceProperties
                 SnapshotTests.AssertSameState(a, b);
             }
         }
+
+        view?.Dispose();
     }
 
     private static void CheckInvariants(Step[] steps)
@@ -176,7 +185,7 @@ public class ReplicaEquivalenceProperties
             Assert.True(machine.SessionCount <= Options.MaxSessions);
             var contents = machine.GetEntriesSorted();
             Assert.Equal(machine.Count, contents.Count);
-            Assert.Equal(machine.TotalBytes, contents.Sum(e => (long)e.Key.Length + e.Value.Length));
+            Assert.Equal(machine.TotalBytes, contents.Sum(e => (long)e.Key.Length + e.Value.Length + CacheStateMachineOptions.EntryOverheadBytes));
             Assert.All(contents, e => Assert.True(e.DeadlineUnixMs > machine.LogTimeUnixMs));
             Assert.All(contents, e => Assert.True(machine.TryGet(e.Key, machine.LogTimeUnixMs, out var v) && v.Span.SequenceEqual(e.Value)));
             Assert.All(machine.GetSessions(), s => Assert.True(s.Results.Count <= Options.MaxInFlightPerSession && s.Results.All(r => r.Sequence >= s.LowestUnacked)));

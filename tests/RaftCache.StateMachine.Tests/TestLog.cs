@@ -34,4 +34,38 @@ internal sealed class TestLog
 
     public string? Get(string key, long now) =>
         Machine.TryGet(B(key), now, out var value) ? Encoding.UTF8.GetString(value.Span) : null;
+
+    /// <summary>The view's snapshot, produced in chunks of random sizes from 1 to <paramref name="maxChunk"/> bytes.</summary>
+    public static byte[] ProduceInChunks(StateMachineView view, Random random, int maxChunk)
+    {
+        var producer = view.CreateSnapshotProducer();
+        using var output = new MemoryStream();
+        var buffer = new byte[maxChunk];
+        while (!producer.IsCompleted)
+        {
+            var size = random.Next(1, maxChunk + 1);
+            var written = producer.WriteNextChunk(buffer.AsSpan(0, size));
+            // Every chunk but the last fills its buffer: records are split where the buffer ends.
+            Assert.True(written == size || producer.IsCompleted);
+            output.Write(buffer, 0, written);
+        }
+
+        Assert.Equal(0, producer.WriteNextChunk(buffer));
+        Assert.Equal(output.Length, producer.BytesWritten);
+        return output.ToArray();
+    }
+
+    /// <summary>Restores <paramref name="snapshot"/> through a restorer fed pieces of random sizes from 1 to <paramref name="maxPiece"/> bytes.</summary>
+    public static CacheStateMachine RestoreInPieces(ReadOnlySpan<byte> snapshot, Random random, int maxPiece, CacheStateMachineOptions? options = null)
+    {
+        var restorer = new SnapshotRestorer(options);
+        while (!snapshot.IsEmpty)
+        {
+            var size = Math.Min(snapshot.Length, random.Next(1, maxPiece + 1));
+            restorer.Append(snapshot[..size]);
+            snapshot = snapshot[size..];
+        }
+
+        return restorer.Complete();
+    }
 }
