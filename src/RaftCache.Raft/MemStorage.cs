@@ -210,6 +210,21 @@ public sealed class MemStorage : IStorage
     }
 
     /// <summary>
+    /// The lowest index whose compaction leaves at most <paramref name="retainedBytes"/> of entries (by
+    /// <see cref="Entry.Size"/>) in the log: for compacting a log back under a byte budget.
+    /// </summary>
+    public ulong CompactionIndexFor(long retainedBytes)
+    {
+        lock (_lock)
+        {
+            long kept = 0;
+            var k = _entries.Count - 1;
+            while (k > 0 && kept + _entries[k].Size <= retainedBytes) kept += _entries[k--].Size;
+            return _entries[0].Index + (ulong)k;
+        }
+    }
+
+    /// <summary>
     /// Records a snapshot of the application state at <paramref name="index"/> (which must be applied) so that
     /// lagging followers can be sent it. Does not compact; call <see cref="Compact"/> afterwards if wanted.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using RaftCache.Client;
@@ -28,8 +29,9 @@ public sealed class CacheCluster : IAsyncDisposable
     {
         var faults = new RaftFaults();
         var builder = new InProcessTestClusterBuilder((short)silos);
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((options, silo) =>
         {
+            if (TestLogProvider.Path is { } logPath) silo.Services.AddLogging(logging => logging.AddProvider(new TestLogProvider(logPath, options.SiloName)));
             silo.Services.AddSingleton(faults);
             silo.AddOutgoingGrainCallFilter<RaftFaultFilter>();
             silo.AddRaftCache(options =>
@@ -111,7 +113,7 @@ public sealed class CacheCluster : IAsyncDisposable
     }
 
     public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
-        status.Replicas.Select(r => $"{r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} group={r.GroupId} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
+        status.Replicas.Select(r => $"{r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} first={r.FirstIndex} commit={r.Commit} applied={r.Applied} entries={r.EntryCount} log={r.LogBytes}B group={r.GroupId} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
         .Concat(status.Unreachable.Select(u => "unreachable " + u)));
 
     public async Task<InProcessSiloHandle> LeaderSiloAsync()
@@ -131,14 +133,22 @@ public sealed class CacheCluster : IAsyncDisposable
     public async Task<ClusterStatus> WaitForQuiescenceAsync(TimeSpan timeout)
     {
         ClusterStatus? last = null;
-        await Eventually.WaitAsync(async () =>
+        try
         {
-            var status = last = await StatusAsync();
-            var leader = status.Leader;
-            return leader is not null && status.Unreachable.Length == 0
-                && status.Replicas.Length == Cluster.GetActiveSilos().Count()
-                && status.Replicas.All(r => r.LeaderId == leader.MemberId && r.Applied == leader.Commit && r.Commit == leader.Commit);
-        }, timeout, "every replica to apply the leader's commit index");
+            await Eventually.WaitAsync(async () =>
+            {
+                var status = last = await StatusAsync();
+                var leader = status.Leader;
+                return leader is not null && status.Unreachable.Length == 0
+                    && status.Replicas.Length == Cluster.GetActiveSilos().Count()
+                    && status.Replicas.All(r => r.LeaderId == leader.MemberId && r.Applied == leader.Commit && r.Commit == leader.Commit);
+            }, timeout, "every replica to apply the leader's commit index");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + Environment.NewLine + Describe(last), e);
+        }
+
         return last!;
     }
 

@@ -32,8 +32,15 @@ public class SnapshotTests
             await load.WaitForAcknowledgedAsync(200, TimeSpan.FromSeconds(60));
             var added = await cluster.Cluster.StartAdditionalSiloAsync();
             var addedId = (await cluster.Replica(added).GetStatus()).MemberId;
-            await Eventually.WaitAsync(async () => (await cluster.Replica(added).GetStatus()).EntryCount >= Filled, TimeSpan.FromSeconds(120),
-                "the new member to hold the filled entries");
+            try
+            {
+                await Eventually.WaitAsync(async () => (await cluster.Replica(added).GetStatus()).EntryCount >= Filled, TimeSpan.FromSeconds(120),
+                    "the new member to hold the filled entries");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException(e.Message + Environment.NewLine + CacheCluster.Describe(await cluster.StatusAsync()), e);
+            }
             var during = load.Acknowledged.Count;
             await load.WaitForAcknowledgedAsync(during + 200, TimeSpan.FromSeconds(60));
             await load.StopAsync();

@@ -121,7 +121,7 @@ internal sealed partial class GroupReplica
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogSnapshotSendFailed(_logger, Id, message.To, silo, e.Message);
+                LogSnapshotSendFailed(_logger, Id, message.To, silo, e.Message);
         }
         finally
         {
@@ -159,7 +159,7 @@ internal sealed partial class GroupReplica
             }
             else if (!_incomingSnapshots.TryGetValue(chunk.From, out incoming) || incoming.TransferId != chunk.TransferId || incoming.NextSequence != chunk.Sequence)
             {
-                return false;
+                        return false;
             }
 
             incoming.NextSequence++;
@@ -217,9 +217,10 @@ internal sealed partial class GroupReplica
 
     /// <summary>
     /// Compacts the log up to an applied index that no healthy follower still needs, keeping
-    /// <see cref="RaftCacheOptions.CompactionRetainedEntries"/> for briefly lagging ones; a log over
-    /// <see cref="RaftCacheOptions.MaxLogBytes"/> is compacted regardless, and followers behind it get a snapshot.
-    /// Compaction runs in steps of at least the retained count, so its cost is spread over many entries.
+    /// <see cref="RaftCacheOptions.CompactionRetainedEntries"/> for briefly lagging ones. A log over
+    /// <see cref="RaftCacheOptions.MaxLogBytes"/> drops its oldest entries until it holds half the budget, even if a
+    /// follower still needs them: that follower is then so far behind that a snapshot serves it better. Compaction
+    /// runs in steps of at least the retained count, so its cost is spread over many entries.
     /// </summary>
     private void MaybeCompact()
     {
@@ -229,7 +230,7 @@ internal sealed partial class GroupReplica
         var firstIndex = log.FirstIndex();
         if (applied < firstIndex + retained) return;
         var target = applied - retained;
-        if (IsLeader && log.LogBytes <= _options.MaxLogBytes)
+        if (IsLeader)
         {
             foreach (var (id, progress) in _node.Status.Progress)
             {
@@ -238,6 +239,8 @@ internal sealed partial class GroupReplica
                 var needs = progress.State == ProgressState.Snapshot ? progress.PendingSnapshot : progress.Match;
                 target = Math.Min(target, needs);
             }
+
+            if (log.LogBytes > _options.MaxLogBytes) target = Math.Min(applied - retained, Math.Max(target, log.CompactionIndexFor(_options.MaxLogBytes / 2)));
         }
 
         // The compaction step: at least the retained count, so the log's array is not shifted for a few entries.
@@ -257,7 +260,7 @@ internal sealed partial class GroupReplica
 
         public SnapshotRestorer Restorer { get; } = restorer;
 
-        public int NextSequence { get; set; } = 1;
+        public int NextSequence { get; set; }
     }
 
     private sealed record RestoredSnapshot(ulong Index, CacheStateMachine State, List<(ulong MemberId, SiloAddress Silo)> Routes);

@@ -24,6 +24,38 @@ public class MemStorageTests
     }
 
     [Fact]
+    public void LogBytesFollowAppendsReplacementsCompactionAndSnapshots()
+    {
+        var size = E(1, 2).Size;
+        var storage = WithEntries((1, 2), (1, 3), (1, 4), (1, 5));
+        Assert.Equal(4 * size, storage.LogBytes);
+
+        storage.Append(new[] { E(2, 4) });
+        Assert.Equal(3 * size, storage.LogBytes);
+
+        storage.Compact(3);
+        Assert.Equal(size, storage.LogBytes);
+
+        storage.ApplySnapshot(new Snapshot(new SnapshotMetadata(10, 3, new ConfState { Voters = [1] }), ReadOnlyMemory<byte>.Empty));
+        Assert.Equal(0, storage.LogBytes);
+    }
+
+    [Fact]
+    public void CompactionIndexForABudgetKeepsTheNewestEntriesThatFit()
+    {
+        var size = E(1, 2).Size;
+        var storage = WithEntries((1, 2), (1, 3), (1, 4), (1, 5), (1, 6));
+
+        Assert.Equal(4UL, storage.CompactionIndexFor(2 * size));
+        Assert.Equal(4UL, storage.CompactionIndexFor((3 * size) - 1));
+        Assert.Equal(6UL, storage.CompactionIndexFor(0));
+        Assert.Equal(1UL, storage.CompactionIndexFor(100 * size));
+
+        storage.Compact(storage.CompactionIndexFor(2 * size));
+        Assert.Equal(2 * size, storage.LogBytes);
+    }
+
+    [Fact]
     public void EmptyStorageHasEmptyConfiguration()
     {
         var storage = new MemStorage();
