@@ -38,6 +38,34 @@ public sealed class ProgramTests
     }
 
     [Fact]
+    public async Task Silo_WithSeveralInvalidCacheSettings_ReportsEveryOneByItsPathAndExitsWith2()
+    {
+        // Two values out of range and one that does not convert: the conversion error used to hide the others, and
+        // the range errors came one at a time as raw ArgumentOutOfRangeException text.
+        var (code, output) = await ChildProcess.RunAsync(BuiltPrograms.SiloDll,
+        [
+            "--mode", "silo", "--silo-port", Port(), "--gateway-port", Port(),
+            "--RaftCache:Cache:MaxKeyBytes=0", "--RaftCache:Cache:MaxEntries=0", "--RaftCache:Cache:MaxTtl=forever",
+        ], Timeout);
+        Assert.True(code == 2, output);
+        Assert.Contains("RaftCache:Cache:MaxKeyBytes must be between 1 and 67108864 (is 0).", output, StringComparison.Ordinal);
+        Assert.Contains("RaftCache:Cache:MaxEntries must be at least 1 (is 0).", output, StringComparison.Ordinal);
+        Assert.Contains("RaftCache:Cache:MaxTtl must be a duration", output, StringComparison.Ordinal);
+        Assert.Contains("(is 'forever')", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ArgumentOutOfRange", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Silo_WithAMisspeltSetting_NamesItAndExitsWith2()
+    {
+        var (code, output) = await ChildProcess.RunAsync(BuiltPrograms.SiloDll,
+            ["--mode", "silo", "--silo-port", Port(), "--gateway-port", Port(), "--RaftCache:Cache:MaxKeyByts=10"], Timeout);
+        Assert.True(code == 2, output);
+        Assert.Contains("RaftCache:Cache:MaxKeyByts is not a setting", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_WhenNoGatewayAnswers_ExitsWith3AndSaysHowToStartACluster()
     {
         var (code, output) = await ChildProcess.RunAsync(BuiltPrograms.CliDll, ["--gateway", $"127.0.0.1:{Port()}", "--connect-timeout", "1s", "status"], Timeout);
