@@ -14,9 +14,14 @@ internal sealed record BenchSettings(
     int Keys, int ValueSize, double ReadFraction, bool Json);
 
 /// <summary>The measured outcome of one phase.</summary>
-internal sealed record PhaseResult(string Name, long Ops, long Errors, Dictionary<string, long> ErrorsByType, long Misses, double Seconds, LatencyHistogram Latency)
+/// <param name="Name">The phase, as the report names it.</param>
+/// <param name="Tally">Successes, misses and errors by type.</param>
+/// <param name="Seconds">The measured time.</param>
+/// <param name="Latency">Latencies of the successful operations.</param>
+internal sealed record PhaseResult(string Name, BenchTally Tally, double Seconds, LatencyHistogram Latency)
 {
-    public double OpsPerSecond => Seconds > 0 ? Ops / Seconds : 0;
+    /// <summary>Successful operations per second: failed ones are no throughput.</summary>
+    public double OpsPerSecond => Tally.OpsPerSecond(Seconds);
 }
 
 /// <summary>
@@ -44,7 +49,7 @@ internal static class BenchCommand
         var warmup = new Option<TimeSpan?>("--warmup")
         {
             Description = "Unmeasured load before each phase, so the JIT and connections settle (default 1s; 0s for none).",
-            CustomParser = r => r.Tokens.Count == 1 && Durations.TryParse(r.Tokens[0].Value, out var t) && t >= TimeSpan.Zero ? t : Invalid(r),
+            CustomParser = Durations.ParseNonNegative,
             HelpName = "DURATION",
         };
         var keys = new Option<int>("--keys") { Description = "Number of distinct keys.", DefaultValueFactory = _ => 1000 };
@@ -74,12 +79,6 @@ internal static class BenchCommand
             return RunAsync(connection, settings, cancellation);
         }, cancellation));
         return command;
-    }
-
-    private static TimeSpan? Invalid(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        result.AddError($"'{string.Join(' ', result.Tokens.Select(t => t.Value))}' is not a duration (for example 0s, 500ms, 2s).");
-        return null;
     }
 
     private static async Task<int> RunAsync(ClusterConnection connection, BenchSettings settings, CancellationToken cancellation)
@@ -119,8 +118,9 @@ internal static class BenchCommand
                 : cache.PutAsync(keys[random.Next(keys.Length)], value),
         };
         var result = await RunPhaseAsync(name, settings, operation, cancellation).ConfigureAwait(false);
-        Report(settings, ceiling, result);
-        return result.Ops - result.Errors > 0 ? ExitCodes.Ok : ExitCodes.Unavailable;
+        var exitCode = BenchTally.ExitCode([ceiling.Tally, result.Tally]);
+        Report(settings, ceiling, result, exitCode);
+        return exitCode;
     }
 
     /// <summary>A get that reports a miss as <see cref="MissException"/>-free bookkeeping: misses are counted, not errors.</summary>
@@ -134,10 +134,12 @@ internal static class BenchCommand
     private sealed class Worker(int seed)
     {
         public readonly LatencyHistogram Latency = new();
-        public readonly Dictionary<string, long> Errors = [];
+        public readonly BenchTally Tally = new();
         public readonly Random Random = new(seed);
+
+        // Read by the progress display while the worker runs; the tally is read only after the phase.
         public long Completed;
-        public long Misses;
+        public long Failed;
     }
 
     private static async Task<PhaseResult> RunPhaseAsync(string name, BenchSettings settings, Func<Random, long, Task> operation, CancellationToken cancellation)
@@ -162,21 +164,26 @@ internal static class BenchCommand
             while (!cancellation.IsCancellationRequested && Stopwatch.GetTimestamp() < end && Interlocked.Decrement(ref remaining) >= 0)
             {
                 var started = Stopwatch.GetTimestamp();
+                var succeeded = true;
                 try
                 {
                     await operation(worker.Random, worker.Completed).ConfigureAwait(false);
+                    worker.Tally.Success();
                 }
                 catch (MissException)
                 {
-                    worker.Misses++;
+                    worker.Tally.Miss();
                 }
                 catch (Exception e) when (e is RaftCacheException or TimeoutException or OrleansException)
                 {
-                    var type = e.GetType().Name;
-                    worker.Errors[type] = worker.Errors.GetValueOrDefault(type) + 1;
+                    worker.Tally.Error(e);
+                    succeeded = false;
+                    Volatile.Write(ref worker.Failed, worker.Failed + 1);
                 }
 
-                worker.Latency.Record((long)((Stopwatch.GetTimestamp() - started) * nanosPerTick));
+                // Latency of successful operations only: a failure's latency is that of its error path (an immediate
+                // rejection, or a timeout), which says nothing about the operation's.
+                if (succeeded) worker.Latency.Record((long)((Stopwatch.GetTimestamp() - started) * nanosPerTick));
                 Volatile.Write(ref worker.Completed, worker.Completed + 1);
             }
         }
@@ -188,16 +195,14 @@ internal static class BenchCommand
         cancellation.ThrowIfCancellationRequested();
 
         var latency = new LatencyHistogram();
-        var errors = new Dictionary<string, long>();
-        long misses = 0;
+        var tally = new BenchTally();
         foreach (var worker in workers)
         {
             latency.Add(worker.Latency);
-            misses += worker.Misses;
-            foreach (var (type, n) in worker.Errors) errors[type] = errors.GetValueOrDefault(type) + n;
+            tally.Add(worker.Tally);
         }
 
-        return new PhaseResult(name, latency.Count, errors.Values.Sum(), errors, misses, seconds, latency);
+        return new PhaseResult(name, tally, seconds, latency);
     }
 
     private static Task ShowProgressAsync(string name, BenchSettings settings, Task load, Worker[] workers, Stopwatch watch) =>
@@ -212,15 +217,16 @@ internal static class BenchCommand
                 {
                     await Task.WhenAny(load, Task.Delay(250)).ConfigureAwait(false);
                     var done = workers.Sum(w => Volatile.Read(ref w.Completed));
-                    var rate = done / Math.Max(watch.Elapsed.TotalSeconds, 1e-3);
+                    var failed = workers.Sum(w => Volatile.Read(ref w.Failed));
+                    var rate = (done - failed) / Math.Max(watch.Elapsed.TotalSeconds, 1e-3);
                     task.Value = settings.Count is { } n ? Math.Min(1.0, (double)done / n) : Math.Min(1.0, watch.Elapsed / settings.Duration);
-                    task.Description = Markup.Escape($"{name}: {done:N0} ops, {rate:N0} ops/s");
+                    task.Description = Markup.Escape($"{name}: {done - failed:N0} ops, {rate:N0} ops/s" + (failed > 0 ? $", {failed:N0} errors" : ""));
                 }
 
                 task.Value = 1.0;
             });
 
-    private static void Report(BenchSettings settings, PhaseResult ceiling, PhaseResult result)
+    private static void Report(BenchSettings settings, PhaseResult ceiling, PhaseResult result, int exitCode)
     {
         var ratio = ceiling.OpsPerSecond > 0 ? result.OpsPerSecond / ceiling.OpsPerSecond : 0;
         if (settings.Json)
@@ -238,6 +244,7 @@ internal static class BenchCommand
                 ceiling = Describe(ceiling),
                 result = Describe(result),
                 ratioToCeiling = Math.Round(ratio, 4),
+                exitCode,
             };
             Console.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
             return;
@@ -249,29 +256,40 @@ internal static class BenchCommand
         foreach (var phase in new[] { ceiling, result })
         {
             var l = phase.Latency;
+            var errors = phase.Tally.Errors.ToString("N0", CultureInfo.InvariantCulture);
             table.AddRow(
-                Markup.Escape(phase.Name), phase.Ops.ToString("N0", CultureInfo.InvariantCulture), phase.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                Markup.Escape(phase.Name), phase.Tally.Successes.ToString("N0", CultureInfo.InvariantCulture), phase.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 Ms(l.ValueAt(0.5)), Ms(l.ValueAt(0.9)), Ms(l.ValueAt(0.99)), Ms(l.ValueAt(0.999)), Ms(l.Max),
-                phase.Errors.ToString("N0", CultureInfo.InvariantCulture),
+                phase.Tally.Errors > 0 ? $"[red]{errors}[/]" : errors,
                 phase == ceiling ? "1.00" : ratio.ToString("0.00", CultureInfo.InvariantCulture));
         }
 
         AnsiConsole.Write(table);
-        Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ratio = ops/s relative to the no-op ceiling.");
+        Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ops and ops/s count successful operations, latencies are theirs; ratio = ops/s relative to the no-op ceiling.");
         foreach (var phase in new[] { ceiling, result })
         {
-            foreach (var (type, n) in phase.ErrorsByType) Console.WriteLine($"{phase.Name}: {n} x {type}");
-            if (phase.Misses > 0) Console.WriteLine($"{phase.Name}: {phase.Misses} gets found no value");
+            foreach (var (type, n) in phase.Tally.ErrorsByType)
+                Console.WriteLine($"{phase.Name}: {n:N0} x {type} (exit code {phase.Tally.ExitCodeOf(type)})");
+            if (phase.Tally.Misses > 0) Console.WriteLine($"{phase.Name}: {phase.Tally.Misses:N0} gets found no value");
+        }
+
+        if (exitCode != ExitCodes.Ok)
+        {
+            var failed = ceiling.Tally.Errors + result.Tally.Errors;
+            var attempted = ceiling.Tally.Attempts + result.Tally.Attempts;
+            Console.Error.WriteLine(exitCode == ExitCodes.BenchErrors
+                ? $"raftcache: {failed:N0} of {attempted:N0} operations failed, with errors of several kinds (above); exit code {exitCode}."
+                : $"raftcache: {failed:N0} of {attempted:N0} operations failed (above); exit code {exitCode}, as for a single command failing that way.");
         }
     }
 
     private static object Describe(PhaseResult phase) => new
     {
         name = phase.Name,
-        ops = phase.Ops,
-        errors = phase.Errors,
-        errorsByType = phase.ErrorsByType,
-        misses = phase.Misses,
+        ops = phase.Tally.Successes,
+        errors = phase.Tally.Errors,
+        errorsByType = phase.Tally.ErrorsByType.ToDictionary(e => e.Key, e => e.Value),
+        misses = phase.Tally.Misses,
         seconds = Math.Round(phase.Seconds, 3),
         opsPerSecond = Math.Round(phase.OpsPerSecond, 1),
         latencyMs = new

@@ -21,8 +21,6 @@ internal sealed record ConnectionSettings(
     /// <summary>The development cluster's gateways (see the silo's defaults).</summary>
     public static IReadOnlyList<IPEndPoint> DevGateways { get; } =
         [new(IPAddress.Loopback, 30000), new(IPAddress.Loopback, 30001), new(IPAddress.Loopback, 30002)];
-
-    public string Describe() => Redis is not null ? $"the Redis membership table at {Redis}" : string.Join(", ", Gateways.Select(g => g.ToString()));
 }
 
 /// <summary>The cluster could not be reached in time.</summary>
@@ -42,6 +40,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static async Task<ClusterConnection> ConnectAsync(ConnectionSettings settings, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
+        var seen = new List<Exception>();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.UseOrleansClient(client =>
         {
@@ -56,8 +55,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
             });
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.RequestTimeout);
             // Keep trying until the deadline: a cluster that is still starting accepts connections a moment later.
-            client.UseConnectionRetryFilter(async (_, token) =>
+            client.UseConnectionRetryFilter(async (failure, token) =>
             {
+                // Kept to tell the user why: the exception the start-up finally throws often no longer says.
+                lock (seen) seen.Add(failure);
                 if (deadline.Elapsed >= settings.ConnectTimeout || token.IsCancellationRequested) return false;
                 await Task.Delay(TimeSpan.FromMilliseconds(250), token).ConfigureAwait(false);
                 return true;
@@ -76,9 +77,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host.Dispose();
             cancellationToken.ThrowIfCancellationRequested();
-            throw new ClusterUnreachableException(
-                $"Could not connect to the RaftCache cluster ({settings.Describe()}) within {settings.ConnectTimeout.TotalSeconds:0.#} s: {e.Message}" + Environment.NewLine +
-                "Start a local cluster with `dotnet run --project silo/RaftCache.Silo`, or point to yours with --gateway HOST:PORT or --redis CONNECTION.", e);
+            List<Exception> failures;
+            lock (seen) failures = [.. seen];
+            throw new ClusterUnreachableException(await ConnectFailure.DescribeAsync(settings, failures, e, cancellationToken).ConfigureAwait(false), e);
         }
     }
 

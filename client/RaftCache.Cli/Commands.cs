@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using Spectre.Console;
 
 namespace RaftCache.Cli;
@@ -40,20 +41,53 @@ internal static class Commands
     private static Command Put()
     {
         var key = new Argument<string>("KEY") { Description = "The key (UTF-8)." };
-        var value = new Argument<string>("VALUE") { Description = "The value (UTF-8)." };
+        var value = new Argument<string?>("VALUE")
+        {
+            Description = "The value (UTF-8), or - to read it from standard input as raw bytes. Or use --value-file.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var valueFile = new Option<string?>("--value-file")
+        {
+            Description = "Read the value from this file, as raw bytes (instead of VALUE).",
+            HelpName = "PATH",
+        };
         var ttl = new Option<TimeSpan?>("--ttl")
         {
             Description = "Expire the value after this long, for example 30s, 5m or 00:10:00.",
             CustomParser = Durations.ParsePositive,
             HelpName = "DURATION",
         };
-        var command = new Command("put", "Store VALUE under KEY (linearizable, applied exactly once).") { key, value, ttl };
-        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        var command = new Command("put", "Store VALUE under KEY (linearizable, applied exactly once).") { key, value, valueFile, ttl };
+        command.Validators.Add(result =>
         {
-            await connection.Cache.PutAsync(parse.GetValue(key)!, parse.GetValue(value)!, parse.GetValue(ttl)).ConfigureAwait(false);
-            Console.WriteLine("OK");
-            return ExitCodes.Ok;
-        }, cancellation));
+            var inline = result.GetResult(value) is { Tokens.Count: > 0 };
+            var file = result.GetResult(valueFile) is not null;
+            if (inline && file) result.AddError("Give the value either as VALUE or with --value-file PATH, not both.");
+            else if (!inline && !file) result.AddError("A value is required: VALUE, - to read standard input, or --value-file PATH.");
+        });
+        command.SetAction(async (parse, cancellation) =>
+        {
+            // Read before connecting: a missing file is the caller's mistake, whether or not a cluster is reachable.
+            byte[]? bytes = null;
+            var path = parse.GetValue(valueFile);
+            var text = parse.GetValue(value);
+            if (path is not null || text == "-")
+            {
+                var read = await ValueInput.ReadAsync(path, cancellation).ConfigureAwait(false);
+                if (read.Error is { } error) return Fail(read.ExitCode, error);
+                bytes = read.Value;
+            }
+
+            return await RunAsync(parse, async connection =>
+            {
+                var keyText = parse.GetValue(key)!;
+                var expiry = parse.GetValue(ttl);
+                if (bytes is not null) await connection.Cache.PutAsync(Encoding.UTF8.GetBytes(keyText), bytes, expiry).ConfigureAwait(false);
+                else await connection.Cache.PutAsync(keyText, text!, expiry).ConfigureAwait(false);
+                Console.WriteLine("OK");
+                return ExitCodes.Ok;
+            }, cancellation).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -186,7 +220,8 @@ internal static class Commands
         _ => "error",
     };
 
-    private static int Fail(int code, string message)
+    /// <summary>Prints <paramref name="message"/> as an error and returns <paramref name="code"/>.</summary>
+    public static int Fail(int code, string message)
     {
         Console.Error.WriteLine("raftcache: " + message);
         return code;

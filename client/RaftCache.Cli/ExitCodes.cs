@@ -36,17 +36,25 @@ internal static class ExitCodes
     /// <summary>An unexpected error.</summary>
     public const int Failure = 10;
 
+    /// <summary>
+    /// <c>bench</c>: operations failed with errors of more than one kind (one kind exits with that kind's code); the
+    /// report lists them by type.
+    /// </summary>
+    public const int BenchErrors = 11;
+
     /// <summary>Interrupted by Ctrl+C.</summary>
     public const int Interrupted = 130;
 
     /// <summary>The text for <c>--help</c> and the documentation.</summary>
     public const string Description = """
         Exit codes: 0 ok; 1 get: key not found; 2 invalid arguments; 3 cluster unreachable; 4 invalid argument
-        (rejected by the cluster); 5 unavailable (no quorum, not applied); 6 outcome unknown (may be applied);
-        7 overloaded; 8 session expired (not applied); 9 timed out or connection lost; 10 unexpected error;
-        130 interrupted.
+        (rejected by the cluster or the client library); 5 unavailable (no quorum, not applied); 6 outcome unknown
+        (may be applied); 7 overloaded; 8 session expired (not applied); 9 timed out or connection lost;
+        10 unexpected error; 11 bench: errors of several kinds; 130 interrupted. A bench run whose operations all
+        failed the same way exits with that error's code.
         """;
 
+    /// <summary>The exit code of a typed cache error.</summary>
     public static int For(RaftCacheException exception) => exception switch
     {
         CacheArgumentException => InvalidArgument,
@@ -54,6 +62,18 @@ internal static class ExitCodes
         CacheOutcomeUnknownException => OutcomeUnknown,
         CacheOverloadedException => Overloaded,
         CacheSessionExpiredException => SessionExpired,
+        _ => Failure,
+    };
+
+    /// <summary>
+    /// The exit code of any error a cache call can end with, as the commands report it: a typed cache error's own code,
+    /// <see cref="Timeout"/> for a client-side timeout or a failed connection (the outcome is unknown), otherwise
+    /// <see cref="Failure"/>.
+    /// </summary>
+    public static int ForError(Exception exception) => exception switch
+    {
+        RaftCacheException e => For(e),
+        TimeoutException or OrleansException => Timeout,
         _ => Failure,
     };
 }

@@ -33,6 +33,7 @@ internal sealed class LatencyHistogram
     /// <summary>The sum of the values recorded.</summary>
     public double Sum { get; private set; }
 
+    /// <summary>Records one latency; a negative one counts as 0.</summary>
     public void Record(long nanoseconds)
     {
         if (nanoseconds < 0) nanoseconds = 0;
@@ -42,6 +43,7 @@ internal sealed class LatencyHistogram
         if (nanoseconds > Max) Max = nanoseconds;
     }
 
+    /// <summary>Adds <paramref name="other"/>'s values to this histogram.</summary>
     public void Add(LatencyHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -51,7 +53,10 @@ internal sealed class LatencyHistogram
         Max = Math.Max(Max, other.Max);
     }
 
-    /// <summary>The value at quantile <paramref name="q"/> (0..1): the midpoint of the bucket holding it, at most <see cref="Max"/>.</summary>
+    /// <summary>
+    /// The value at quantile <paramref name="q"/> (0..1, nearest rank): the midpoint of the bucket holding it, at most
+    /// <see cref="Max"/>; <see cref="Max"/> itself when it falls in the last bucket, which also holds every longer value.
+    /// </summary>
     public double ValueAt(double q)
     {
         if (Count == 0) return 0;
@@ -60,12 +65,13 @@ internal sealed class LatencyHistogram
         for (var i = 0; i < BucketCount; i++)
         {
             seen += _counts[i];
-            if (seen >= rank) return Math.Min(Midpoint(i), Max);
+            if (seen >= rank) return i == BucketCount - 1 ? Max : Math.Min(Midpoint(i), Max);
         }
 
         return Max;
     }
 
+    /// <summary>The bucket of <paramref name="value"/>.</summary>
     internal static int IndexOf(long value)
     {
         if (value < LinearLimit) return (int)value;
@@ -76,6 +82,7 @@ internal sealed class LatencyHistogram
         return LinearLimit + (exponent - SubBucketBits - 1) * SubBuckets + (mantissa - SubBuckets);
     }
 
+    /// <summary>The middle of the values bucket <paramref name="index"/> holds.</summary>
     internal static double Midpoint(int index)
     {
         if (index < LinearLimit) return index;

@@ -138,7 +138,9 @@ internal static class DevCluster
 
         var leaderPlan = plans.FirstOrDefault(p => leader.Silo.Contains($":{p.SiloPort}:", StringComparison.Ordinal));
         Console.WriteLine($"Leader: {leaderPlan?.Name ?? leader.Silo} ({leader.Silo}), member {leader.MemberId}, term {leader.Term}.");
-        Console.WriteLine($"Gateways: {string.Join(", ", plans.Select(p => p.GatewayEndpoint))}. Try: dotnet run --project client/RaftCache.Cli -- status");
+        // The client finds the default ports by itself; other ports need --gateway.
+        var gateway = options.GatewayPort == SiloHostOptions.DevGatewayPort ? "" : $" --gateway {plans[0].GatewayEndpoint}";
+        Console.WriteLine($"Gateways: {string.Join(", ", plans.Select(p => p.GatewayEndpoint))}. Try: client/raftcache{gateway} status");
         Console.WriteLine("Press Ctrl+C to stop.");
     }
 }

@@ -76,10 +76,13 @@ internal static class Program
             return InvalidOptions([e.Message]);
         }
 
+        // Every section is bound setting by setting and the RaftCache options are validated here, before anything
+        // starts, so that one message lists every invalid setting: values that do not convert and values out of range.
         var options = SiloHostOptions.Bind(configuration, errors);
         options.Validate(errors);
-        CheckBinds<ClusterMembershipOptions>(configuration, "Membership", errors);
-        CheckBinds<RaftCacheOptions>(configuration, RaftCacheOptions.SectionName, errors);
+        _ = SettingsBinder.Bind<ClusterMembershipOptions>(configuration, "Membership", errors);
+        var raftCache = SettingsBinder.Bind<RaftCacheOptions>(configuration, RaftCacheOptions.SectionName, errors);
+        errors.AddRange(RaftCacheOptionsValidator.GetErrors(raftCache));
         if (errors.Count > 0) return InvalidOptions(errors);
 
         return options.Mode == SiloMode.Dev
@@ -143,18 +146,6 @@ internal static class Program
                 if (i + 1 >= args.Length) errors.Add($"Option '{name}' needs a value.");
                 i++;
             }
-        }
-    }
-
-    private static void CheckBinds<T>(IConfiguration configuration, string section, List<string> errors)
-    {
-        try
-        {
-            _ = configuration.GetSection(section).Get<T>();
-        }
-        catch (InvalidOperationException e)
-        {
-            errors.Add(ConfigurationErrors.Describe(e));
         }
     }
 

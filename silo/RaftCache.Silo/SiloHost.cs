@@ -46,11 +46,7 @@ internal static class SiloHost
         });
         AddSources(builder.Configuration, args);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(options =>
-        {
-            options.SingleLine = true;
-            options.TimestampFormat = "HH:mm:ss.fff ";
-        });
+        builder.Logging.AddQuietConsole();
 
         // The replica hands leadership over and asks to be removed while its grain service stops; the default
         // 30 s host limit is more than enough, a shorter one is configurable, and too short a limit cuts that short.

@@ -102,29 +102,9 @@ public sealed class SiloHostOptions
     public IPAddress IPAddress => IPAddress.Parse(Address);
 
     /// <summary>Binds the options from <paramref name="configuration"/>; each value that does not convert becomes a message.</summary>
-    /// <remarks>Bound one setting at a time, so that one bad value does not hide the others' errors.</remarks>
-    public static SiloHostOptions Bind(IConfiguration configuration, List<string> errors)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(errors);
-        var options = new SiloHostOptions();
-        var section = configuration.GetSection(SectionName);
-        foreach (var property in typeof(SiloHostOptions).GetProperties().Where(p => p.CanWrite))
-        {
-            var setting = section.GetSection(property.Name);
-            if (setting.Value is null) continue;
-            try
-            {
-                property.SetValue(options, setting.Get(property.PropertyType));
-            }
-            catch (InvalidOperationException e)
-            {
-                errors.Add(ConfigurationErrors.Describe(e));
-            }
-        }
-
-        return options;
-    }
+    /// <remarks>Bound one setting at a time (<see cref="SettingsBinder"/>), so that one bad value does not hide the others' errors.</remarks>
+    public static SiloHostOptions Bind(IConfiguration configuration, List<string> errors) =>
+        SettingsBinder.Bind<SiloHostOptions>(configuration, SectionName, errors);
 
     /// <summary>Adds a message per invalid setting to <paramref name="errors"/>.</summary>
     public void Validate(List<string> errors)

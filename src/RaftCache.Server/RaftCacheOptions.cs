@@ -94,12 +94,27 @@ public sealed class RaftCacheOptions
     public CacheStateMachineOptions Cache { get; set; } = new();
 }
 
-/// <summary>Rejects invalid <see cref="RaftCacheOptions"/> at start-up with messages that name the setting.</summary>
-internal sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOptions>
+/// <summary>
+/// Rejects invalid <see cref="RaftCacheOptions"/> at start-up with one message per invalid setting, each naming the
+/// setting by its configuration path (<c>RaftCache:Cache:MaxKeyBytes must be between 1 and 67108864 (is 0).</c>).
+/// </summary>
+/// <remarks>
+/// <c>AddRaftCache()</c> registers it. A host can also run it before starting, to report these errors together
+/// with its own (the RaftCache silo program does, with the settings that did not convert).
+/// </remarks>
+public sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOptions>
 {
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, RaftCacheOptions options)
     {
+        var errors = GetErrors(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Every invalid setting of <paramref name="options"/>, one message each; empty when they are valid.</summary>
+    public static IReadOnlyList<string> GetErrors(RaftCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         void Positive(TimeSpan value, string setting)
         {
@@ -136,19 +151,17 @@ internal sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOpti
         }
         else
         {
-            try
-            {
-                options.Cache.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}: {e.Message}");
-            }
+            errors.AddRange(options.Cache.GetErrors($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}:"));
 
-            if (options.Cache.MaxValueBytes + options.Cache.MaxKeyBytes + CommandCodec.MaxOverheadBytes > options.MaxSizePerMessage)
-                errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}:{nameof(options.Cache.MaxValueBytes)} plus the key limit must fit in {nameof(options.MaxSizePerMessage)} ({options.MaxSizePerMessage} bytes).");
+            // In long: both limits may be as large as int allows when they are themselves invalid.
+            var largestPut = (long)options.Cache.MaxValueBytes + options.Cache.MaxKeyBytes + CommandCodec.MaxOverheadBytes;
+            if (largestPut > options.MaxSizePerMessage)
+            {
+                errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Cache)}:{nameof(options.Cache.MaxValueBytes)} ({options.Cache.MaxValueBytes}) plus the key limit " +
+                    $"and the command overhead ({largestPut} bytes) must fit in {nameof(options.MaxSizePerMessage)} ({options.MaxSizePerMessage} bytes).");
+            }
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace RaftCache.StateMachine;
 
 /// <summary>
@@ -72,54 +74,56 @@ public sealed class CacheStateMachineOptions
     /// <value>Default 1024. At least 1.</value>
     public int MaxInFlightPerSession { get; set; } = 1024;
 
-    /// <summary>Checks every setting and throws for the first bad one.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    /// <summary>Checks every setting and throws if any is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A setting is out of range: <see cref="ArgumentException.ParamName"/> names the first, the message lists every
+    /// bad setting (see <see cref="GetErrors"/>).
+    /// </exception>
     public void Validate()
     {
+        var problems = Problems().ToList();
+        if (problems.Count == 0) return;
+        var first = problems[0];
+        throw new ArgumentOutOfRangeException(first.Setting, first.Value, string.Join(" ", problems.Select(p => Describe(p, "CacheStateMachineOptions."))));
+    }
+
+    /// <summary>Every setting that is out of range, as one message each; empty when the options are valid.</summary>
+    /// <param name="settingPrefix">
+    /// Put before each setting's name, for example <c>RaftCache:Cache:</c>, so that a message names the setting the
+    /// way its source does (<c>RaftCache:Cache:MaxKeyBytes must be between 1 and 67108864 (is 0).</c>).
+    /// </param>
+    public IReadOnlyList<string> GetErrors(string settingPrefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(settingPrefix);
+        return [.. Problems().Select(p => Describe(p, settingPrefix))];
+    }
+
+    private IEnumerable<(string Setting, object Value, string Rule)> Problems()
+    {
         if (MaxKeyBytes < 1 || MaxKeyBytes > MaxItemBytesCeiling)
-        {
-            throw Bad(nameof(MaxKeyBytes), MaxKeyBytes, $"must be between 1 and {MaxItemBytesCeiling}");
-        }
-
+            yield return (nameof(MaxKeyBytes), MaxKeyBytes, $"must be between 1 and {MaxItemBytesCeiling}");
         if (MaxValueBytes < 0 || MaxValueBytes > MaxItemBytesCeiling)
-        {
-            throw Bad(nameof(MaxValueBytes), MaxValueBytes, $"must be between 0 and {MaxItemBytesCeiling}");
-        }
-
+            yield return (nameof(MaxValueBytes), MaxValueBytes, $"must be between 0 and {MaxItemBytesCeiling}");
         if (MaxTtl < TimeSpan.FromMilliseconds(1) || MaxTtl > MaxTtlCeiling)
-        {
-            throw Bad(nameof(MaxTtl), MaxTtl, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
-        }
-
+            yield return (nameof(MaxTtl), MaxTtl, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
         if (MaxEntries < 1)
-        {
-            throw Bad(nameof(MaxEntries), MaxEntries, "must be at least 1");
-        }
-
+            yield return (nameof(MaxEntries), MaxEntries, "must be at least 1");
         if (MaxTotalBytes < (long)MaxKeyBytes + MaxValueBytes)
         {
-            throw Bad(nameof(MaxTotalBytes), MaxTotalBytes,
-                $"must be at least MaxKeyBytes + MaxValueBytes ({(long)MaxKeyBytes + MaxValueBytes}) so that any valid entry fits");
+            yield return (nameof(MaxTotalBytes), MaxTotalBytes,
+                $"must be at least {nameof(MaxKeyBytes)} + {nameof(MaxValueBytes)} ({(long)MaxKeyBytes + MaxValueBytes}) so that any valid entry fits");
         }
 
         if (SessionIdleTimeout < TimeSpan.FromMilliseconds(1) || SessionIdleTimeout > MaxTtlCeiling)
-        {
-            throw Bad(nameof(SessionIdleTimeout), SessionIdleTimeout, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
-        }
-
+            yield return (nameof(SessionIdleTimeout), SessionIdleTimeout, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
         if (MaxSessions < 1)
-        {
-            throw Bad(nameof(MaxSessions), MaxSessions, "must be at least 1");
-        }
-
+            yield return (nameof(MaxSessions), MaxSessions, "must be at least 1");
         if (MaxInFlightPerSession < 1)
-        {
-            throw Bad(nameof(MaxInFlightPerSession), MaxInFlightPerSession, "must be at least 1");
-        }
+            yield return (nameof(MaxInFlightPerSession), MaxInFlightPerSession, "must be at least 1");
     }
 
-    internal CacheStateMachineOptions Clone() => (CacheStateMachineOptions)MemberwiseClone();
+    private static string Describe((string Setting, object Value, string Rule) problem, string prefix) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}{problem.Setting} {problem.Rule} (is {problem.Value}).");
 
-    private static ArgumentOutOfRangeException Bad(string name, object value, string rule) =>
-        new(name, value, $"CacheStateMachineOptions.{name} {rule}; it is {value}.");
+    internal CacheStateMachineOptions Clone() => (CacheStateMachineOptions)MemberwiseClone();
 }

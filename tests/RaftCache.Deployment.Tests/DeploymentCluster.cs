@@ -21,7 +21,6 @@ public sealed record SiloInstance(string Name, int SiloPort, int GatewayPort, Ch
 /// </summary>
 public sealed class DeploymentCluster : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly EmbeddedGarnet _garnet;
     private readonly string _clusterId = "deploy-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<SiloInstance> _silos = [];
@@ -72,13 +71,13 @@ public sealed class DeploymentCluster : IAsyncDisposable
             "--probe-timeout", "00:00:01", "--missed-probes-limit", "2", "--table-refresh-timeout", "00:00:02",
             "--Membership:IAmAliveTablePublishTimeout=00:00:02",
             "--RaftCache:TickInterval=00:00:00.050", "--RaftCache:BootstrapStableFor=00:00:00.500",
-            "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=00:00:05",
+            "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=" + Deadlines.SiloRequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             "--Logging:LogLevel:RaftCache=Information",
         ];
         var process = ChildProcess.Start(name, BuiltPrograms.SiloDll, args, readyLine: "Silo ready");
         var silo = new SiloInstance(name, siloPort, gatewayPort, process);
         lock (_silos) _silos.Add(silo);
-        await process.WaitReadyAsync(StartTimeout);
+        await process.WaitReadyAsync(Deadlines.SiloReady);
         return silo;
     }
 
@@ -94,7 +93,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
                 options.ServiceId = "raftcache";
             });
             // A request in flight to a killed silo otherwise waits the default 30 s.
-            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(8));
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = Deadlines.ClientCall);
             // Learn about replacement silos' gateways quickly.
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             client.UseConnectionRetryFilter(async (_, token) =>
@@ -102,16 +101,19 @@ public sealed class DeploymentCluster : IAsyncDisposable
                 await Task.Delay(200, token);
                 return true;
             });
-            client.AddRaftCacheClient();
+            client.AddRaftCacheClient(callTimeout: Deadlines.ClientCall);
         });
         _client = builder.Build();
-        using var deadline = new CancellationTokenSource(StartTimeout);
+        using var deadline = new CancellationTokenSource(Deadlines.SiloReady);
         await _client.StartAsync(deadline.Token);
     }
 
-    public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus().WaitAsync(TimeSpan.FromSeconds(10));
+    public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus().WaitAsync(Deadlines.Call);
 
     /// <summary>Waits until one leader leads <paramref name="voters"/> voters, every listed silo is in its group, and the replicas follow it.</summary>
+    public Task<ClusterStatus> WaitForGroupAsync(IReadOnlyCollection<SiloInstance> members, int voters) => WaitForGroupAsync(members, voters, Deadlines.GroupChange);
+
+    /// <summary>As <see cref="WaitForGroupAsync(IReadOnlyCollection{SiloInstance}, int)"/>, with a deadline of its own.</summary>
     public Task<ClusterStatus> WaitForGroupAsync(IReadOnlyCollection<SiloInstance> members, int voters, TimeSpan timeout)
     {
         ClusterStatus? last = null;
@@ -128,6 +130,9 @@ public sealed class DeploymentCluster : IAsyncDisposable
     }
 
     public SiloInstance SiloOf(ReplicaStatus replica) => _silos.Single(s => s.Hosts(replica));
+
+    /// <summary>The CLI options that reach this deployment through its membership table, with the tests' CLI timeouts.</summary>
+    public IReadOnlyList<string> CliConnection => ["--redis", RedisConnection, "--cluster-id", _clusterId, .. Deadlines.CliTimeoutArgs];
 
     public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
         status.Replicas.Select(r => $"  {r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
@@ -156,7 +161,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
         {
             try
             {
-                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var deadline = new CancellationTokenSource(Deadlines.Reap);
                 await _client.StopAsync(deadline.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or OrleansException or TimeoutException)

@@ -11,8 +11,6 @@ namespace RaftCache.Deployment.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed class FailoverTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan GroupTimeout = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// The first silo started created the group (and so usually leads it); with Redis clustering the membership table
     /// does not live in it, so its loss is survivable. The CLI then reaches the deployment through Redis too.
@@ -42,20 +40,21 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var first = cluster.Silos[0];
         var firstMember = status.Replicas.Single(first.Hosts).MemberId;
         await first.Process.TerminateAsync();
-        Assert.Equal(0, await first.Process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(0, await first.Process.WaitForExitAsync(Deadlines.GracefulStop));
         var remaining = cluster.Silos.Skip(1).ToList();
-        var after = await cluster.WaitForGroupAsync(remaining, voters: 2, GroupTimeout);
+        var after = await cluster.WaitForGroupAsync(remaining, voters: 2);
         Assert.DoesNotContain(firstMember, after.Leader!.Voters);
         Assert.DoesNotContain(firstMember, after.Leader!.Learners);
         output.WriteLine($"{first.Name} stopped gracefully (SIGTERM, exit code 0) and left the group.");
         var replacement = await cluster.StartSiloAsync();
-        return await cluster.WaitForGroupAsync([.. remaining, replacement], voters: 3, GroupTimeout);
+        return await cluster.WaitForGroupAsync([.. remaining, replacement], voters: 3);
     }
 
     private async Task CliWorksAgainstTheDeploymentAsync(DeploymentCluster cluster, SiloInstance replacement)
     {
-        string[] connection = ["--redis", cluster.RedisConnection, "--cluster-id", cluster.ClusterId];
-        var timeout = TimeSpan.FromSeconds(30);
+        // The CLI's own timeouts come from Deadlines, and the run's deadline covers them with room to start and stop.
+        var connection = cluster.CliConnection;
+        var timeout = Deadlines.CliRun;
         var put = await ChildProcess.RunAsync(BuiltPrograms.CliDll, [.. connection, "put", "cli-key", "cli-value"], timeout);
         Assert.True(put.ExitCode == 0, put.Output);
         var get = await ChildProcess.RunAsync(BuiltPrograms.CliDll, [.. connection, "get", "cli-key"], timeout);
@@ -77,7 +76,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await using var cluster = await DeploymentCluster.StartAsync(silos: 3);
         try
         {
-            var status = await cluster.WaitForGroupAsync(cluster.Silos, voters: 3, GroupTimeout);
+            var status = await cluster.WaitForGroupAsync(cluster.Silos, voters: 3);
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: group of 3 voters formed.{Environment.NewLine}{DeploymentCluster.Describe(status)}");
             status = await prepare(cluster, status);
             var victim = chooseVictim(cluster, status);
@@ -87,26 +86,26 @@ public sealed class FailoverTests(ITestOutputHelper output)
             IReadOnlyCollection<(string Key, string Value)> acknowledged;
             await using (var load = WriteLoad.Start(cluster.Cache, writers: 4))
             {
-                await load.WaitForAcknowledgedAsync(50, TimeSpan.FromSeconds(20), cluster.Outputs);
+                await load.WaitForAcknowledgedAsync(50, Deadlines.Writes, cluster.Outputs);
                 victim.Process.Kill();
                 killedAt = load.Acknowledged;
                 output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: killed {victim.Name} ({victimDescription}, {victimReplica.Role}, member {victimReplica.MemberId}) after {killedAt} acknowledged writes.");
 
                 // The load must go on: a new leader (if needed) and the surviving quorum keep acknowledging writes.
-                await load.WaitForAcknowledgedAsync(killedAt + 100, TimeSpan.FromSeconds(25), cluster.Outputs);
+                await load.WaitForAcknowledgedAsync(killedAt + 100, Deadlines.Writes, cluster.Outputs);
                 output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: {load.Acknowledged - killedAt} writes acknowledged after the kill; failures: {load.Failures}.");
                 acknowledged = load.AcknowledgedWrites;
             }
 
             var survivors = cluster.Silos.Where(s => s != victim && !s.Process.HasExited).ToList();
-            var afterKill = await cluster.WaitForGroupAsync(survivors, voters: 2, GroupTimeout);
+            var afterKill = await cluster.WaitForGroupAsync(survivors, voters: 2);
             Assert.DoesNotContain(victimReplica.MemberId, afterKill.Leader!.Voters);
 
             // Every acknowledged write is readable, with its value, through a linearizable read.
             var missing = new List<string>();
             foreach (var chunk in acknowledged.Chunk(32))
             {
-                var reads = await Task.WhenAll(chunk.Select(async w => (w, read: await cluster.Cache.GetAsync(w.Key).WaitAsync(TimeSpan.FromSeconds(10)))));
+                var reads = await Task.WhenAll(chunk.Select(async w => (w, read: await cluster.Cache.GetAsync(w.Key).WaitAsync(Deadlines.Call))));
                 missing.AddRange(reads.Where(r => r.read != r.w.Value).Select(r => $"{r.w.Key}: expected '{r.w.Value}', read '{r.read ?? "(none)"}'"));
             }
 
@@ -115,7 +114,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
             // A replacement process joins: first as a member of the group, then promoted to voter.
             var replacement = await cluster.StartSiloAsync();
-            var final = await cluster.WaitForGroupAsync([.. survivors, replacement], voters: 3, GroupTimeout);
+            var final = await cluster.WaitForGroupAsync([.. survivors, replacement], voters: 3);
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: {replacement.Name} joined as a voter.{Environment.NewLine}{DeploymentCluster.Describe(final)}");
             Assert.Contains(final.Replicas.Single(replacement.Hosts).MemberId, final.Leader!.Voters);
             await after(cluster, replacement);

@@ -16,6 +16,38 @@ public static class FreePorts
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free ports (the development cluster uses port + i).</summary>
+    public static int NextRange(int count)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var first = Next();
+            if (first + count - 1 > 65535) continue;
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (var port = first; port < first + count; port++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listeners.Add(listener);
+                    listener.Start();
+                }
+
+                return first;
+            }
+            catch (SocketException)
+            {
+                // One of them is taken: try another range.
+            }
+            finally
+            {
+                foreach (var listener in listeners) listener.Dispose();
+            }
+        }
+
+        throw new InvalidOperationException($"No {count} consecutive free loopback ports found.");
+    }
 }
 
 /// <summary>The built programs of this repository, found from the test assembly's location.</summary>
@@ -112,15 +144,23 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static ChildProcess Start(string name, string dll, IEnumerable<string> args, string? readyLine = null)
+    /// <summary>Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c>.</summary>
+    public static ChildProcess Start(string name, string dll, IEnumerable<string> args, string? readyLine = null) =>
+        StartProgram(name, BuiltPrograms.DotNet, [dll, .. args], readyLine);
+
+    /// <summary>
+    /// Starts <paramref name="program"/> (an executable or script) with <paramref name="args"/>; with
+    /// <paramref name="standardInput"/>, writes it to the process's standard input and closes that (else it is inherited).
+    /// </summary>
+    public static ChildProcess StartProgram(string name, string program, IEnumerable<string> args, string? readyLine = null, byte[]? standardInput = null)
     {
-        var start = new ProcessStartInfo(BuiltPrograms.DotNet)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         // Two cores are shared by the test and three silos: workstation GC keeps each process lean.
         start.Environment["DOTNET_gcServer"] = "0";
@@ -131,6 +171,12 @@ public sealed class ChildProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            using var input = process.StandardInput.BaseStream;
+            input.Write(standardInput);
+        }
+
         return child;
     }
 
@@ -181,10 +227,25 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="dll"/> to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string dll, IEnumerable<string> args, TimeSpan timeout)
+    public static Task<(int ExitCode, string Output)> RunAsync(string dll, IEnumerable<string> args, TimeSpan timeout, byte[]? standardInput = null) =>
+        RunProgramAsync(BuiltPrograms.DotNet, [dll, .. args], timeout, standardInput);
+
+    /// <summary>Runs <paramref name="program"/> to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunProgramAsync(string program, IEnumerable<string> args, TimeSpan timeout, byte[]? standardInput = null)
     {
-        await using var child = Start(Path.GetFileNameWithoutExtension(dll), dll, args);
-        var code = await child.WaitForExitAsync(timeout);
+        var list = args.ToList();
+        var name = Path.GetFileNameWithoutExtension(program == BuiltPrograms.DotNet && list.Count > 0 ? list[0] : program);
+        await using var child = StartProgram(name, program, list, standardInput: standardInput);
+        int code;
+        try
+        {
+            code = await child.WaitForExitAsync(timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{name} {string.Join(' ', list)} did not exit within {timeout.TotalSeconds:0} s. Output:{Environment.NewLine}{child.Output}");
+        }
+
         // The exit event can precede the last asynchronous output lines; WaitForExit() without a timeout drains them.
         child._process.WaitForExit();
         return (code, child.Output);
@@ -201,7 +262,7 @@ public sealed class ChildProcess : IAsyncDisposable
         try
         {
             Kill();
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var cancel = new CancellationTokenSource(Deadlines.Reap);
             await _process.WaitForExitAsync(cancel.Token);
         }
         catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)

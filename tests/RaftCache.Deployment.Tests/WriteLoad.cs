@@ -9,8 +9,6 @@ namespace RaftCache.Deployment.Tests;
 /// </summary>
 public sealed class WriteLoad : IAsyncDisposable
 {
-    // The façade gives up after its RequestTimeout (5 s here); the client waits a little longer before it does.
-    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(7);
     private readonly ConcurrentQueue<(string Key, string Value)> _acknowledged = new();
     private readonly ConcurrentDictionary<string, int> _failures = new();
     private readonly CancellationTokenSource _stop = new();
@@ -36,7 +34,8 @@ public sealed class WriteLoad : IAsyncDisposable
             var value = $"value {writer}/{i}";
             try
             {
-                await cache.PutAsync(key, value).WaitAsync(CallDeadline);
+                // The façade gives up after the silos' request timeout; the client waits longer (Deadlines.ClientCall).
+                await cache.PutAsync(key, value).WaitAsync(Deadlines.ClientCall);
                 _acknowledged.Enqueue((key, value));
                 Interlocked.Increment(ref _acked);
             }
