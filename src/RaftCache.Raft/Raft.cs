@@ -40,6 +40,10 @@ internal sealed class Raft
     private long _ticks;
     private long _leaseSentTick = -1;
 
+    // When this leader last sent TimeoutNow (-1: not as leader of this term). The transferee campaigns when it
+    // arrives and voters grant a transfer campaign inside their lease, so none holds for an election timeout after.
+    private long _timeoutNowSentTick = -1;
+
     private bool _appendDirty;
     private bool _commitAdvanced;
     private bool _readRoundRequested;
@@ -157,6 +161,7 @@ internal sealed class Raft
         _readOnly.Reset();
         _pendingReadIndexMessages.Clear();
         _leaseSentTick = -1;
+        _timeoutNowSentTick = -1;
         _appendDirty = false;
         _commitAdvanced = false;
         _readRoundRequested = false;
@@ -198,7 +203,7 @@ internal sealed class Raft
             }
 
             // Thesis §3.10: a transfer that did not finish within an election timeout is abandoned.
-            LeadTransferee = RaftConfig.None;
+            if (LeadTransferee != RaftConfig.None) AbortLeaderTransfer();
 
             // A leader removed from the configuration hands over (see SwitchToConfig); if that did not happen in an
             // election timeout, it steps down regardless.
@@ -904,11 +909,15 @@ internal sealed class Raft
     /// (check-quorum lease), and they received it after we sent it; so no other leader can exist until ElectionTick
     /// ticks after the sending of a round a quorum acknowledged. The assumption is that tick rates differ by less than
     /// <see cref="RaftConfig.LeaseSafetyMarginTicks"/> over an election timeout. Without check-quorum followers grant
-    /// votes freely, so no lease exists; during a transfer the transferee may win at once, so the lease is void.
+    /// votes freely, so no lease exists. During a transfer the transferee may win at once, so the lease is void; and
+    /// since voters grant a transfer campaign even inside their lease, it stays void for an election timeout after
+    /// TimeoutNow was sent, even if the transfer was aborted or abandoned meanwhile (the TimeoutNow may still arrive;
+    /// the thesis, §3.10, gives a transfer an election timeout to take effect).
     /// </summary>
     private bool LeaseValid() =>
         _config.CheckQuorum && LeadTransferee == RaftConfig.None && _leaseSentTick >= 0 &&
-        _ticks - _leaseSentTick < _config.ElectionTick - _config.LeaseSafetyMarginTicks;
+        _ticks - _leaseSentTick < _config.ElectionTick - _config.LeaseSafetyMarginTicks &&
+        (_timeoutNowSentTick < 0 || _ticks - _timeoutNowSentTick >= _config.ElectionTick);
 
     private void ReleasePendingReadIndexMessages()
     {
@@ -937,10 +946,19 @@ internal sealed class Raft
         else if (Lead != RaftConfig.None) Send(new Message { Type = MessageType.TransferLeader, To = Lead, From = transferee });
     }
 
+    /// <summary>
+    /// A request to hand leadership to <paramref name="transferee"/>, as etcd raft handles it: learners and
+    /// non-members are ignored; a request for the transfer already pending changes nothing; any other request first
+    /// aborts the pending transfer, and a request naming this leader stops there, so it can be used to cancel one.
+    /// </summary>
     private void HandleTransferLeader(ulong transferee)
     {
-        if (transferee == Id || !_tracker.IsVoter(transferee) || !_tracker.TryGet(transferee, out var pr)) return;
+        // A leader that is no longer a voter is not a valid transferee either: its handover to a successor (see
+        // SwitchToConfig) cannot be cancelled.
+        if (!_tracker.IsVoter(transferee) || !_tracker.TryGet(transferee, out var pr)) return;
         if (LeadTransferee == transferee) return;
+        if (LeadTransferee != RaftConfig.None) AbortLeaderTransfer();
+        if (transferee == Id) return;
 
         // Give the transfer a full election timeout, and stop serving lease reads: the transferee may win at once.
         _electionElapsed = 0;
@@ -950,9 +968,21 @@ internal sealed class Raft
         else MaybeSendAppend(transferee, sendIfEmpty: true);
     }
 
+    /// <summary>
+    /// Ends a pending transfer without a leadership change (thesis §3.10): proposals are accepted again. The lease
+    /// is not resumed from rounds acknowledged before: like at the start of a transfer it waits for the next round a
+    /// quorum acknowledges (and see <see cref="LeaseValid"/> for a TimeoutNow already sent).
+    /// </summary>
+    private void AbortLeaderTransfer()
+    {
+        LeadTransferee = RaftConfig.None;
+        _leaseSentTick = -1;
+    }
+
     private void SendTimeoutNow(ulong to)
     {
         Send(new Message { Type = MessageType.TimeoutNow, To = to });
+        _timeoutNowSentTick = _ticks;
 
         // A leader that is no longer a voter has handed over to a successor holding its whole log: it is done.
         // Waiting for the successor's first message would never end, since the new configuration no longer
@@ -989,7 +1019,7 @@ internal sealed class Raft
             return state;
         }
 
-        if (LeadTransferee != RaftConfig.None && !_tracker.IsVoter(LeadTransferee)) LeadTransferee = RaftConfig.None;
+        if (LeadTransferee != RaftConfig.None && !_tracker.IsVoter(LeadTransferee)) AbortLeaderTransfer();
 
         // A smaller quorum may commit more at once; newcomers need their first probe.
         if (MaybeCommit()) OnCommitAdvanced();

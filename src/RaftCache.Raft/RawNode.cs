@@ -95,11 +95,19 @@ public sealed class RawNode
     /// The leader answers only once an entry of its term is committed (earlier requests wait). A
     /// <see cref="ReadMode.LeaseBased"/> request is answered at once while the lease holds: for
     /// ElectionTick − LeaseSafetyMarginTicks ticks from the sending of the last heartbeat round a quorum
-    /// acknowledged, and never during a leadership transfer; otherwise it is confirmed as <see cref="ReadMode.Safe"/>.
+    /// acknowledged, never during a leadership transfer, and not for an election timeout after the leader sent
+    /// TimeoutNow (the transferee may still win, even if the transfer was cancelled); otherwise it is confirmed as
+    /// <see cref="ReadMode.Safe"/>.
     /// </remarks>
     public bool ReadIndex(ulong requestId, ReadMode mode = ReadMode.Safe) => _raft.ReadIndex(requestId, mode);
 
     /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (thesis §3.10).</summary>
+    /// <remarks>
+    /// While a transfer is pending the leader drops proposals, until the transferee takes over or an election timeout
+    /// passes. As in etcd raft, a request for another voter replaces the pending transfer, and a request naming the
+    /// leader itself cancels it: the leader stays and accepts proposals again. Learners and non-members are ignored.
+    /// A follower forwards the request to the leader it knows.
+    /// </remarks>
     public void TransferLeader(ulong transferee) => _raft.TransferLeader(transferee);
 
     /// <summary>Tells the node that the last message to <paramref name="id"/> could not be delivered.</summary>
