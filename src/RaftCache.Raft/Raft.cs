@@ -547,7 +547,8 @@ internal sealed class Raft
 
     private void HandleSnapshot(Message m)
     {
-        var snapshot = m.Snapshot ?? Throw.Invariant<Snapshot>("InstallSnapshot without a snapshot.");
+        // RawNode.Step refused an InstallSnapshot without a snapshot (MessageValidator); one here is our own bug.
+        var snapshot = m.Snapshot ?? Throw.Invariant<Snapshot>("InstallSnapshot without a snapshot passed validation.");
         var index = Restore(snapshot) ? _log.LastIndex : _log.Committed;
         Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = index });
     }

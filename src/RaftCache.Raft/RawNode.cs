@@ -77,12 +77,24 @@ public sealed class RawNode
     }
 
     /// <summary>Steps a message received from a peer. Messages of another term or unknown senders are handled as Raft says.</summary>
-    /// <exception cref="ArgumentException">A local message type (<see cref="MessageType.Hup"/> and similar) was given.</exception>
+    /// <remarks>
+    /// The message is first checked against what a correct peer can send (a local message type such as
+    /// <see cref="MessageType.Hup"/>, a missing term or snapshot, entries that do not follow the append's index, and
+    /// so on). A malformed message is refused with <see cref="MalformedMessageException"/> before any state changes,
+    /// and the node keeps working: drop the message and log it. <see cref="RaftInvariantException"/>, by contrast,
+    /// only ever reports this node's own state as corrupt.
+    /// </remarks>
+    /// <exception cref="MalformedMessageException">The message is malformed; the node changed nothing.</exception>
     public void Step(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Type is MessageType.Hup or MessageType.Beat or MessageType.Unreachable or MessageType.SnapshotStatus or MessageType.CheckQuorum)
-            throw new ArgumentException($"{message.Type} is a local message; use the corresponding method.", nameof(message));
+        var problem = MessageValidator.Problem(message, _raft);
+        if (problem is not null)
+        {
+            throw new MalformedMessageException(
+                $"Malformed {message.Type} from {message.From} to {message.To} (term {message.Term}) refused: {problem}.", nameof(message));
+        }
+
         _raft.Step(message);
     }
 
