@@ -57,8 +57,39 @@ internal sealed class Raft
         var state = storage.InitialState();
         _tracker.SetConfig(MembershipConfig.FromConfState(state.ConfState), _log.LastIndex + 1);
         if (!state.HardState.IsEmpty) LoadState(state.HardState);
-        if (config.Applied > 0) _log.AppliedTo(Math.Max(config.Applied, _log.Applied));
+        if (config.Applied > 0)
+        {
+            CheckApplied(config);
+            _log.AppliedTo(config.Applied);
+        }
+
         BecomeFollower(Term, RaftConfig.None);
+    }
+
+    /// <summary>
+    /// Refuses a restart point the state machine cannot be at, as etcd raft does: below the storage's snapshot the
+    /// entries in between are compacted and can never be handed out, so the driver did not restore the snapshot;
+    /// above the commit index the state machine holds entries that were never known committed. Raising or lowering
+    /// <see cref="RaftConfig.Applied"/> silently would hide that driver bug and let the state machine diverge.
+    /// </summary>
+    private void CheckApplied(RaftConfig config)
+    {
+        var applied = config.Applied;
+
+        // The log starts empty after the storage's snapshot: applied = first index - 1 (RaftLog's constructor).
+        var snapshotIndex = _log.Applied;
+        var commit = _log.Committed;
+        if (applied >= snapshotIndex && applied <= commit) return;
+        var range = $"{nameof(RaftConfig)}.{nameof(RaftConfig.Applied)} ({applied}) must be 0 or within [{snapshotIndex}, {commit}], " +
+                    "from the index of the storage's snapshot (the index its log starts after) to its commit index. ";
+        var advice = applied < snapshotIndex
+            ? $"The entries up to {snapshotIndex} are compacted into the snapshot and can no longer be handed out, so the state " +
+              $"machine would miss those after {applied}: restore the state machine from the storage's snapshot first, then " +
+              "pass the snapshot's index, or 0."
+            : "The state machine claims entries the storage does not hold as committed: persist each Ready's hard state " +
+              "before applying its committed entries, or restore the state machine from the storage's snapshot and pass " +
+              "the snapshot's index, or 0.";
+        throw new ArgumentException(range + advice, nameof(config));
     }
 
     public ulong Id { get; }

@@ -27,7 +27,15 @@ public sealed class RawNode
     /// <see cref="RaftConfig.Applied"/>. A node whose storage has an empty configuration waits to be added by a
     /// leader; it never campaigns until it is a voter.
     /// </summary>
-    /// <exception cref="ArgumentException">The configuration is invalid; the message names every bad setting.</exception>
+    /// <remarks>
+    /// The state machine must be at <see cref="RaftConfig.Applied"/>: 0 means it reflects the storage's snapshot (the
+    /// node starts with applied = the snapshot index, <see cref="IStorage.FirstIndex"/> − 1); any other value must be
+    /// between the snapshot index and the storage's commit index. The committed entries after it are handed out in
+    /// the first Readies.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The configuration is invalid, and the message names every bad setting; or
+    /// <see cref="RaftConfig.Applied"/> is nonzero and below the storage's snapshot index (restore the state machine
+    /// from the snapshot first) or above its commit index, and the message gives the valid range.</exception>
     public RawNode(RaftConfig config, IStorage storage)
     {
         ArgumentNullException.ThrowIfNull(config);
