@@ -40,6 +40,10 @@ internal sealed class Raft
     private long _ticks;
     private long _leaseSentTick = -1;
 
+    // When this leader last sent TimeoutNow (-1: not as leader of this term). The transferee campaigns when it
+    // arrives and voters grant a transfer campaign inside their lease, so none holds for an election timeout after.
+    private long _timeoutNowSentTick = -1;
+
     private bool _appendDirty;
     private bool _commitAdvanced;
     private bool _readRoundRequested;
@@ -53,8 +57,39 @@ internal sealed class Raft
         var state = storage.InitialState();
         _tracker.SetConfig(MembershipConfig.FromConfState(state.ConfState), _log.LastIndex + 1);
         if (!state.HardState.IsEmpty) LoadState(state.HardState);
-        if (config.Applied > 0) _log.AppliedTo(Math.Max(config.Applied, _log.Applied));
+        if (config.Applied > 0)
+        {
+            CheckApplied(config);
+            _log.AppliedTo(config.Applied);
+        }
+
         BecomeFollower(Term, RaftConfig.None);
+    }
+
+    /// <summary>
+    /// Refuses a restart point the state machine cannot be at, as etcd raft does: below the storage's snapshot the
+    /// entries in between are compacted and can never be handed out, so the driver did not restore the snapshot;
+    /// above the commit index the state machine holds entries that were never known committed. Raising or lowering
+    /// <see cref="RaftConfig.Applied"/> silently would hide that driver bug and let the state machine diverge.
+    /// </summary>
+    private void CheckApplied(RaftConfig config)
+    {
+        var applied = config.Applied;
+
+        // The log starts empty after the storage's snapshot: applied = first index - 1 (RaftLog's constructor).
+        var snapshotIndex = _log.Applied;
+        var commit = _log.Committed;
+        if (applied >= snapshotIndex && applied <= commit) return;
+        var range = $"{nameof(RaftConfig)}.{nameof(RaftConfig.Applied)} ({applied}) must be 0 or within [{snapshotIndex}, {commit}], " +
+                    "from the index of the storage's snapshot (the index its log starts after) to its commit index. ";
+        var advice = applied < snapshotIndex
+            ? $"The entries up to {snapshotIndex} are compacted into the snapshot and can no longer be handed out, so the state " +
+              $"machine would miss those after {applied}: restore the state machine from the storage's snapshot first, then " +
+              "pass the snapshot's index, or 0."
+            : "The state machine claims entries the storage does not hold as committed: persist each Ready's hard state " +
+              "before applying its committed entries, or restore the state machine from the storage's snapshot and pass " +
+              "the snapshot's index, or 0.";
+        throw new ArgumentException(range + advice, nameof(config));
     }
 
     public ulong Id { get; }
@@ -157,6 +192,7 @@ internal sealed class Raft
         _readOnly.Reset();
         _pendingReadIndexMessages.Clear();
         _leaseSentTick = -1;
+        _timeoutNowSentTick = -1;
         _appendDirty = false;
         _commitAdvanced = false;
         _readRoundRequested = false;
@@ -198,7 +234,7 @@ internal sealed class Raft
             }
 
             // Thesis §3.10: a transfer that did not finish within an election timeout is abandoned.
-            LeadTransferee = RaftConfig.None;
+            if (LeadTransferee != RaftConfig.None) AbortLeaderTransfer();
 
             // A leader removed from the configuration hands over (see SwitchToConfig); if that did not happen in an
             // election timeout, it steps down regardless.
@@ -542,7 +578,8 @@ internal sealed class Raft
 
     private void HandleSnapshot(Message m)
     {
-        var snapshot = m.Snapshot ?? Throw.Invariant<Snapshot>("InstallSnapshot without a snapshot.");
+        // RawNode.Step refused an InstallSnapshot without a snapshot (MessageValidator); one here is our own bug.
+        var snapshot = m.Snapshot ?? Throw.Invariant<Snapshot>("InstallSnapshot without a snapshot passed validation.");
         var index = Restore(snapshot) ? _log.LastIndex : _log.Committed;
         Send(new Message { Type = MessageType.AppendResponse, To = m.From, From = Id, Term = Term, Index = index });
     }
@@ -904,11 +941,15 @@ internal sealed class Raft
     /// (check-quorum lease), and they received it after we sent it; so no other leader can exist until ElectionTick
     /// ticks after the sending of a round a quorum acknowledged. The assumption is that tick rates differ by less than
     /// <see cref="RaftConfig.LeaseSafetyMarginTicks"/> over an election timeout. Without check-quorum followers grant
-    /// votes freely, so no lease exists; during a transfer the transferee may win at once, so the lease is void.
+    /// votes freely, so no lease exists. During a transfer the transferee may win at once, so the lease is void; and
+    /// since voters grant a transfer campaign even inside their lease, it stays void for an election timeout after
+    /// TimeoutNow was sent, even if the transfer was aborted or abandoned meanwhile (the TimeoutNow may still arrive;
+    /// the thesis, §3.10, gives a transfer an election timeout to take effect).
     /// </summary>
     private bool LeaseValid() =>
         _config.CheckQuorum && LeadTransferee == RaftConfig.None && _leaseSentTick >= 0 &&
-        _ticks - _leaseSentTick < _config.ElectionTick - _config.LeaseSafetyMarginTicks;
+        _ticks - _leaseSentTick < _config.ElectionTick - _config.LeaseSafetyMarginTicks &&
+        (_timeoutNowSentTick < 0 || _ticks - _timeoutNowSentTick >= _config.ElectionTick);
 
     private void ReleasePendingReadIndexMessages()
     {
@@ -937,10 +978,19 @@ internal sealed class Raft
         else if (Lead != RaftConfig.None) Send(new Message { Type = MessageType.TransferLeader, To = Lead, From = transferee });
     }
 
+    /// <summary>
+    /// A request to hand leadership to <paramref name="transferee"/>, as etcd raft handles it: learners and
+    /// non-members are ignored; a request for the transfer already pending changes nothing; any other request first
+    /// aborts the pending transfer, and a request naming this leader stops there, so it can be used to cancel one.
+    /// </summary>
     private void HandleTransferLeader(ulong transferee)
     {
-        if (transferee == Id || !_tracker.IsVoter(transferee) || !_tracker.TryGet(transferee, out var pr)) return;
+        // A leader that is no longer a voter is not a valid transferee either: its handover to a successor (see
+        // SwitchToConfig) cannot be cancelled.
+        if (!_tracker.IsVoter(transferee) || !_tracker.TryGet(transferee, out var pr)) return;
         if (LeadTransferee == transferee) return;
+        if (LeadTransferee != RaftConfig.None) AbortLeaderTransfer();
+        if (transferee == Id) return;
 
         // Give the transfer a full election timeout, and stop serving lease reads: the transferee may win at once.
         _electionElapsed = 0;
@@ -950,9 +1000,21 @@ internal sealed class Raft
         else MaybeSendAppend(transferee, sendIfEmpty: true);
     }
 
+    /// <summary>
+    /// Ends a pending transfer without a leadership change (thesis §3.10): proposals are accepted again. The lease
+    /// is not resumed from rounds acknowledged before: like at the start of a transfer it waits for the next round a
+    /// quorum acknowledges (and see <see cref="LeaseValid"/> for a TimeoutNow already sent).
+    /// </summary>
+    private void AbortLeaderTransfer()
+    {
+        LeadTransferee = RaftConfig.None;
+        _leaseSentTick = -1;
+    }
+
     private void SendTimeoutNow(ulong to)
     {
         Send(new Message { Type = MessageType.TimeoutNow, To = to });
+        _timeoutNowSentTick = _ticks;
 
         // A leader that is no longer a voter has handed over to a successor holding its whole log: it is done.
         // Waiting for the successor's first message would never end, since the new configuration no longer
@@ -989,7 +1051,7 @@ internal sealed class Raft
             return state;
         }
 
-        if (LeadTransferee != RaftConfig.None && !_tracker.IsVoter(LeadTransferee)) LeadTransferee = RaftConfig.None;
+        if (LeadTransferee != RaftConfig.None && !_tracker.IsVoter(LeadTransferee)) AbortLeaderTransfer();
 
         // A smaller quorum may commit more at once; newcomers need their first probe.
         if (MaybeCommit()) OnCommitAdvanced();

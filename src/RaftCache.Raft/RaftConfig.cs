@@ -19,7 +19,20 @@ public sealed record RaftConfig
     /// <summary>Ticks between a leader's heartbeats. Default 3.</summary>
     public int HeartbeatTick { get; init; } = 3;
 
-    /// <summary>The last index applied to the state machine; set when restarting. Default 0.</summary>
+    /// <summary>
+    /// The last index applied to the state machine the node restarts with; committed entries after it are handed out
+    /// in <see cref="Ready.CommittedEntries"/>. Default 0.
+    /// </summary>
+    /// <remarks>
+    /// <para>0 means "not given": the node starts with applied = the index of the storage's snapshot (the index its
+    /// log starts after, <see cref="IStorage.FirstIndex"/> − 1). By leaving it 0 the driver declares that its state
+    /// machine reflects that snapshot, for example because it just restored it.</para>
+    /// <para>Any other value must lie within [snapshot index, commit index of <see cref="IStorage.InitialState"/>],
+    /// or <see cref="RawNode"/>'s constructor throws <see cref="ArgumentException"/> naming the value and the valid
+    /// range, as etcd raft refuses it too. Below the snapshot index the entries in between are compacted and can never
+    /// be applied: restore the state machine from the storage's snapshot first. Above the commit index the state
+    /// machine holds entries the storage does not know as committed.</para>
+    /// </remarks>
     public ulong Applied { get; init; }
 
     /// <summary>The largest total entry size in one append message (at least one entry is always sent). Default 1 MiB.</summary>

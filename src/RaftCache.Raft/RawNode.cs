@@ -27,7 +27,15 @@ public sealed class RawNode
     /// <see cref="RaftConfig.Applied"/>. A node whose storage has an empty configuration waits to be added by a
     /// leader; it never campaigns until it is a voter.
     /// </summary>
-    /// <exception cref="ArgumentException">The configuration is invalid; the message names every bad setting.</exception>
+    /// <remarks>
+    /// The state machine must be at <see cref="RaftConfig.Applied"/>: 0 means it reflects the storage's snapshot (the
+    /// node starts with applied = the snapshot index, <see cref="IStorage.FirstIndex"/> − 1); any other value must be
+    /// between the snapshot index and the storage's commit index. The committed entries after it are handed out in
+    /// the first Readies.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The configuration is invalid, and the message names every bad setting; or
+    /// <see cref="RaftConfig.Applied"/> is nonzero and below the storage's snapshot index (restore the state machine
+    /// from the snapshot first) or above its commit index, and the message gives the valid range.</exception>
     public RawNode(RaftConfig config, IStorage storage)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -77,12 +85,24 @@ public sealed class RawNode
     }
 
     /// <summary>Steps a message received from a peer. Messages of another term or unknown senders are handled as Raft says.</summary>
-    /// <exception cref="ArgumentException">A local message type (<see cref="MessageType.Hup"/> and similar) was given.</exception>
+    /// <remarks>
+    /// The message is first checked against what a correct peer can send (a local message type such as
+    /// <see cref="MessageType.Hup"/>, a missing term or snapshot, entries that do not follow the append's index, and
+    /// so on). A malformed message is refused with <see cref="MalformedMessageException"/> before any state changes,
+    /// and the node keeps working: drop the message and log it. <see cref="RaftInvariantException"/>, by contrast,
+    /// only ever reports this node's own state as corrupt.
+    /// </remarks>
+    /// <exception cref="MalformedMessageException">The message is malformed; the node changed nothing.</exception>
     public void Step(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Type is MessageType.Hup or MessageType.Beat or MessageType.Unreachable or MessageType.SnapshotStatus or MessageType.CheckQuorum)
-            throw new ArgumentException($"{message.Type} is a local message; use the corresponding method.", nameof(message));
+        var problem = MessageValidator.Problem(message, _raft);
+        if (problem is not null)
+        {
+            throw new MalformedMessageException(
+                $"Malformed {message.Type} from {message.From} to {message.To} (term {message.Term}) refused: {problem}.", nameof(message));
+        }
+
         _raft.Step(message);
     }
 
@@ -95,11 +115,19 @@ public sealed class RawNode
     /// The leader answers only once an entry of its term is committed (earlier requests wait). A
     /// <see cref="ReadMode.LeaseBased"/> request is answered at once while the lease holds: for
     /// ElectionTick − LeaseSafetyMarginTicks ticks from the sending of the last heartbeat round a quorum
-    /// acknowledged, and never during a leadership transfer; otherwise it is confirmed as <see cref="ReadMode.Safe"/>.
+    /// acknowledged, never during a leadership transfer, and not for an election timeout after the leader sent
+    /// TimeoutNow (the transferee may still win, even if the transfer was cancelled); otherwise it is confirmed as
+    /// <see cref="ReadMode.Safe"/>.
     /// </remarks>
     public bool ReadIndex(ulong requestId, ReadMode mode = ReadMode.Safe) => _raft.ReadIndex(requestId, mode);
 
     /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (thesis §3.10).</summary>
+    /// <remarks>
+    /// While a transfer is pending the leader drops proposals, until the transferee takes over or an election timeout
+    /// passes. As in etcd raft, a request for another voter replaces the pending transfer, and a request naming the
+    /// leader itself cancels it: the leader stays and accepts proposals again. Learners and non-members are ignored.
+    /// A follower forwards the request to the leader it knows.
+    /// </remarks>
     public void TransferLeader(ulong transferee) => _raft.TransferLeader(transferee);
 
     /// <summary>Tells the node that the last message to <paramref name="id"/> could not be delivered.</summary>

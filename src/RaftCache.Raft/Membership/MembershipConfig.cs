@@ -92,6 +92,16 @@ public sealed record MembershipConfig
     public static MembershipConfig FromConfState(ConfState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        var config = TryFromConfState(state, out var error);
+        return config ?? throw new InvalidConfChangeException($"Invalid conf state: {error}");
+    }
+
+    /// <summary>
+    /// Rebuilds a configuration from its persisted form, or returns null with the first broken invariant in
+    /// <paramref name="error"/> (for checking a conf state received from a peer without an exception).
+    /// </summary>
+    internal static MembershipConfig? TryFromConfState(ConfState state, out string? error)
+    {
         var config = new MembershipConfig
         {
             Voters = ToSet(state.Voters),
@@ -100,8 +110,8 @@ public sealed record MembershipConfig
             LearnersNext = ToSet(state.LearnersNext),
             AutoLeave = state.AutoLeave,
         };
-        var error = config.CheckInvariants();
-        return error is null ? config : throw new InvalidConfChangeException($"Invalid conf state: {error}");
+        error = config.CheckInvariants();
+        return error is null ? config : null;
     }
 
     /// <summary>The first broken invariant, described, or null when the configuration is consistent.</summary>

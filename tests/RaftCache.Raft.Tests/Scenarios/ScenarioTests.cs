@@ -265,6 +265,123 @@ public class ScenarioTests
     }
 
     [Fact]
+    public void TransferLeaderNamingTheLeaderAbortsAPendingTransfer()
+    {
+        var net = TestNetwork.Create(3);
+        var leader = net.Elect(1);
+        net.Isolate(3);
+        net.Propose(1, "a");
+        leader.Node.TransferLeader(3);
+        net.Stabilize();
+        Assert.Equal(3UL, leader.Node.Status.LeadTransferee);
+        Assert.Equal(ProposeOutcome.ProposalDropped, leader.Node.Propose(Bytes("dropped")).Outcome);
+
+        leader.Node.TransferLeader(1);
+
+        Assert.Equal(RaftConfig.None, leader.Node.Status.LeadTransferee);
+        Assert.Equal(StateRole.Leader, leader.Role);
+        var result = net.Propose(1, "b");
+        Assert.True(result.IsAccepted);
+        Assert.True(leader.Commit >= result.Id.Index);
+        Assert.Equal(["a", "b"], leader.AppliedData());
+        Assert.Equal(["a", "b"], net[2].AppliedData());
+    }
+
+    [Fact]
+    public void AFollowerAskingToTransferToTheLeaderAbortsAPendingTransfer()
+    {
+        var net = TestNetwork.Create(3);
+        var leader = net.Elect(1);
+        net.Isolate(3);
+        leader.Node.TransferLeader(3);
+        net.Stabilize();
+        Assert.Equal(3UL, leader.Node.Status.LeadTransferee);
+
+        net[2].Node.TransferLeader(1);
+        net.Stabilize();
+
+        Assert.Equal(RaftConfig.None, leader.Node.Status.LeadTransferee);
+        Assert.True(net.Propose(1, "b").IsAccepted);
+        Assert.Equal(["b"], net[2].AppliedData());
+    }
+
+    [Fact]
+    public void TransferToAnotherFollowerReplacesAPendingTransfer()
+    {
+        var net = TestNetwork.Create(3);
+        net.Elect(1);
+        net.Isolate(3);
+        net.Propose(1, "a");
+        net[1].Node.TransferLeader(3);
+        net.Stabilize();
+        Assert.Equal(3UL, net[1].Node.Status.LeadTransferee);
+
+        net[1].Node.TransferLeader(2);
+        net.Stabilize();
+
+        Assert.Equal(StateRole.Leader, net[2].Role);
+        Assert.Equal(StateRole.Follower, net[1].Role);
+        Assert.True(net.Propose(2, "b").IsAccepted);
+        Assert.Equal(["a", "b"], net[1].AppliedData());
+    }
+
+    [Fact]
+    public void LeaseReadsAfterAnAbortedTransferWaitForAFreshHeartbeatRound()
+    {
+        var net = TestNetwork.Create(3);
+        var leader = net.Elect(1);
+        net.Propose(1, "a");
+        net.Isolate(3);
+        net.Propose(1, "b");
+        net.Tick(3);
+        leader.Node.TransferLeader(3);
+        net.Stabilize();
+        leader.Node.TransferLeader(1);
+
+        // The transfer voided the lease; a heartbeat round acknowledged after the abort restores it.
+        leader.Node.ReadIndex(1, ReadMode.LeaseBased);
+        foreach (var m in leader.HandleReady()) net.Send(m);
+        Assert.Empty(leader.ReadStates);
+        net.Stabilize();
+        Assert.Equal(new ReadState(leader.Commit, 1), Assert.Single(leader.ReadStates));
+
+        leader.Node.ReadIndex(2, ReadMode.LeaseBased);
+        leader.HandleReady();
+        Assert.Contains(new ReadState(leader.Commit, 2), leader.ReadStates);
+    }
+
+    [Fact]
+    public void LeaseReadsWaitAnElectionTimeoutAfterAnAbortedTransferWhoseTimeoutNowWasSent()
+    {
+        var net = TestNetwork.Create(3, c => c with { HeartbeatTick = 3, ElectionTick = 10 });
+        var leader = net.Elect(1);
+        net.Propose(1, "a");
+        net.Tick(3);
+
+        // Node 2 is up to date, so TimeoutNow leaves at once; the network holds it back.
+        net.DropWhen = m => m.Type == MessageType.TimeoutNow;
+        leader.Node.TransferLeader(2);
+        net.Stabilize();
+        leader.Node.TransferLeader(1);
+        Assert.Equal(RaftConfig.None, leader.Node.Status.LeadTransferee);
+
+        // Node 2 may still receive TimeoutNow and win a transfer campaign, which voters grant despite their lease;
+        // heartbeat rounds acknowledged meanwhile do not restore the lease until an election timeout has passed.
+        for (var k = 1; k < 10; k++)
+        {
+            net.Tick();
+            leader.Node.ReadIndex((ulong)k, ReadMode.LeaseBased);
+            leader.HandleReady();
+            Assert.DoesNotContain(leader.ReadStates, r => r.RequestId == (ulong)k);
+        }
+
+        net.Tick();
+        leader.Node.ReadIndex(10, ReadMode.LeaseBased);
+        leader.HandleReady();
+        Assert.Contains(leader.ReadStates, r => r.RequestId == 10);
+    }
+
+    [Fact]
     public void TransferToSelfOrToNonVoterIsIgnored()
     {
         var net = TestNetwork.Create(3, learners: 1);

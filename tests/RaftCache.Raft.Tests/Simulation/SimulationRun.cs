@@ -182,7 +182,19 @@ internal sealed class SimulationRun
 
                     Counters.MessagesDelivered++;
                     Trace.Record(new TraceEvent(Now, TraceKind.Deliver, message.To, networkEvent.Sender, message.Type, message.Term, message.Index, message.Entries.IsEmpty ? message.Commit : (ulong)message.Entries.Length));
-                    target.Raft!.Step(message);
+                    try
+                    {
+                        target.Raft!.Step(message);
+                    }
+                    catch (MalformedMessageException refused)
+                    {
+                        // A driver would drop and log it (the recipient changed nothing). But a correct node never
+                        // sends a malformed message, so a refusal means the sender is broken (the canaries' lying
+                        // storage) or the validation refused a correct message: either way the run has failed.
+                        throw new InvariantViolationException(
+                            "well-formed messages", $"node {message.To} refused a message of node {networkEvent.Sender}: {refused.Message}");
+                    }
+
                     target.HandleReadies();
                     if (message.Type == MessageType.InstallSnapshot) Network.ReportSnapshotDelivered(message, networkEvent.Sender, Now, networkEvent.SenderIncarnation);
                     break;
