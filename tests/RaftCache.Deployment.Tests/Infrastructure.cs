@@ -62,6 +62,8 @@ public static class BuiltPrograms
 
     public static string CliDll => Require(Path.Combine(RepositoryRoot, "client", "RaftCache.Cli", "bin", Configuration, "net10.0", "raftcache.dll"));
 
+    public static string SampleDll => Require(Path.Combine(RepositoryRoot, "client", "RaftCache.Sample", "bin", Configuration, "net10.0", "RaftCache.Sample.dll"));
+
     /// <summary>The dotnet host running this test (the CLI sets DOTNET_HOST_PATH for test runs).</summary>
     public static string DotNet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 

@@ -111,28 +111,6 @@ public sealed class ProgramTests
         Assert.Contains(message, output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task DevelopmentCluster_StartsWithoutWarningsAtTheDefaultLogLevel()
-    {
-        // Free ports, so that a development cluster already running on the default ones does not matter.
-        var siloPort = FreePorts.NextRange(3);
-        var gatewayPort = FreePorts.NextRange(3);
-        // Ready at the last line of the ready message, so that the whole message is in the output.
-        await using var dev = ChildProcess.Start("dev cluster", BuiltPrograms.SiloDll,
-            ["--silo-port", Port(siloPort), "--gateway-port", Port(gatewayPort)], readyLine: "Press Ctrl+C to stop.");
-        await dev.WaitReadyAsync(Deadlines.SiloReady);
-        var output = dev.Output;
-        Assert.Contains("RaftCache development cluster ready: 3 silos", output, StringComparison.Ordinal);
-        // "Bootstrapping a new Raft group" is logged as a warning by the replica; it becomes Information in a change
-        // of the server project, after which this exception can go.
-        var warnings = output.Split('\n').Where(l => l.Contains("warn:", StringComparison.Ordinal) && !l.Contains("Bootstrapping a new Raft group", StringComparison.Ordinal)).ToList();
-        Assert.True(warnings.Count == 0, $"{warnings.Count} warnings in a healthy start:{Environment.NewLine}{output}");
-        Assert.Contains($"Try: client/raftcache --gateway 127.0.0.1:{gatewayPort} status", output, StringComparison.Ordinal);
-
-        await dev.TerminateAsync();
-        Assert.Equal(0, await dev.WaitForExitAsync(Deadlines.GracefulStop * 3));
-    }
-
     [Theory]
     [InlineData("get")]
     [InlineData("put", "k")]
