@@ -10,8 +10,8 @@ namespace RaftCache.Cli;
 
 /// <summary>What one bench run does.</summary>
 internal sealed record BenchSettings(
-    string Op, ReadConsistency Consistency, int Concurrency, long? Count, TimeSpan Duration, TimeSpan Warmup,
-    int Keys, int ValueSize, double ReadFraction, bool Json);
+    IReadOnlyList<string> Ops, ReadConsistency Consistency, int Concurrency, long? Count, TimeSpan Duration, TimeSpan Warmup,
+    int Keys, int ValueSize, double ReadFraction, bool Json, int Fill = 0);
 
 /// <summary>The measured outcome of one phase.</summary>
 /// <param name="Name">The phase, as the report names it.</param>
@@ -35,8 +35,21 @@ internal static class BenchCommand
 
     public static Command Build()
     {
-        var op = new Option<string>("--op") { Description = "put, get, or mix (gets and puts, see --read-fraction).", DefaultValueFactory = _ => "put" }
-            .AcceptOnlyFromAmong("put", "get", "mix");
+        var op = new Option<string>("--op")
+        {
+            Description = "put, get, or mix (gets and puts, see --read-fraction); several, comma-separated, run one phase each (put,get).",
+            DefaultValueFactory = _ => "put",
+        };
+        op.Validators.Add(r =>
+        {
+            foreach (var name in SplitOps(r.GetValueOrDefault<string>() ?? ""))
+                if (name is not ("put" or "get" or "mix")) r.AddError($"--op: '{name}' is not put, get or mix.");
+        });
+        var fill = new Option<int>("--fill")
+        {
+            Description = "First store this many distinct keys (bench:0 ... bench:N-1, --value-size bytes each) and report the cluster's memory per entry; the phases then use those keys.",
+        };
+        fill.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 100_000_000) r.AddError("--fill must be between 0 and 100000000."); });
         var consistency = Commands.ConsistencyOption("Consistency of the gets: linearizable (default), lease or local.");
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent requests in flight.", DefaultValueFactory = _ => 64 };
         var count = new Option<long?>("--count", "-n") { Description = "Stop after this many operations per phase (instead of --duration)." };
@@ -64,7 +77,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure throughput and latency (p50/p90/p99/p99.9) of an operation, and the no-op ceiling of the same client.")
         {
-            op, consistency, concurrency, count, duration, warmup, keys, valueSize, readFraction, json,
+            op, consistency, concurrency, count, duration, warmup, keys, valueSize, readFraction, json, fill,
         };
         command.Validators.Add(r =>
         {
@@ -72,14 +85,17 @@ internal static class BenchCommand
         });
         command.SetAction((parse, cancellation) => Commands.RunAsync(parse, connection =>
         {
+            var filled = parse.GetValue(fill);
             var settings = new BenchSettings(
-                parse.GetValue(op)!, Commands.ParseConsistency(parse.GetValue(consistency)!), parse.GetValue(concurrency),
+                SplitOps(parse.GetValue(op)!), Commands.ParseConsistency(parse.GetValue(consistency)!), parse.GetValue(concurrency),
                 parse.GetValue(count), parse.GetValue(duration) ?? TimeSpan.FromSeconds(10), parse.GetValue(warmup) ?? TimeSpan.FromSeconds(1),
-                parse.GetValue(keys), parse.GetValue(valueSize), parse.GetValue(readFraction), parse.GetValue(json));
+                filled > 0 ? filled : parse.GetValue(keys), parse.GetValue(valueSize), parse.GetValue(readFraction), parse.GetValue(json), filled);
             return RunAsync(connection, settings, cancellation);
         }, cancellation));
         return command;
     }
+
+    private static string[] SplitOps(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static async Task<int> RunAsync(ClusterConnection connection, BenchSettings settings, CancellationToken cancellation)
     {
@@ -89,38 +105,92 @@ internal static class BenchCommand
         var value = new byte[settings.ValueSize];
         new Random(42).NextBytes(value);
 
-        if (settings.Op is "get" or "mix")
+        var memoryBefore = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        FillResult? fill = null;
+        if (settings.Fill > 0)
+        {
+            fill = await FillAsync(cache, keys, value, settings, cancellation).ConfigureAwait(false);
+        }
+        else if (settings.Ops.Any(o => o is "get" or "mix"))
         {
             // Gets of absent keys would measure misses, not reads of values: store every key first.
             if (!settings.Json) Console.WriteLine($"Pre-populating {keys.Length} keys...");
-            var next = -1;
-            await Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Concurrency, keys.Length)).Select(async _ =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < keys.Length)
-                    await cache.PutAsync(keys[i], value).ConfigureAwait(false);
-            })).ConfigureAwait(false);
+            await FillAsync(cache, keys, value, settings, cancellation).ConfigureAwait(false);
         }
 
-        var ceiling = await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), cancellation).ConfigureAwait(false);
-        var name = settings.Op switch
+        var memoryFilled = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        var phases = new List<PhaseResult> { await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), cancellation).ConfigureAwait(false) };
+        foreach (var op in settings.Ops)
         {
-            "put" => "put",
-            "get" => $"get ({settings.Consistency.ToString().ToLowerInvariant()})",
-            _ => $"mix ({settings.ReadFraction:P0} get {settings.Consistency.ToString().ToLowerInvariant()})",
-        };
-        Func<Random, long, Task> operation = settings.Op switch
-        {
-            "put" => (random, _) => cache.PutAsync(keys[random.Next(keys.Length)], value),
-            "get" => (random, _) => GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency),
-            _ => (random, _) => random.NextDouble() < settings.ReadFraction
-                ? GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency)
-                : cache.PutAsync(keys[random.Next(keys.Length)], value),
-        };
-        var result = await RunPhaseAsync(name, settings, operation, cancellation).ConfigureAwait(false);
-        var exitCode = BenchTally.ExitCode([ceiling.Tally, result.Tally]);
-        Report(settings, ceiling, result, exitCode);
+            var name = op switch
+            {
+                "put" => "put",
+                "get" => $"get ({settings.Consistency.ToString().ToLowerInvariant()})",
+                _ => $"mix ({settings.ReadFraction:P0} get {settings.Consistency.ToString().ToLowerInvariant()})",
+            };
+            Func<Random, long, Task> operation = op switch
+            {
+                "put" => (random, _) => cache.PutAsync(keys[random.Next(keys.Length)], value),
+                "get" => (random, _) => GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency),
+                _ => (random, _) => random.NextDouble() < settings.ReadFraction
+                    ? GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency)
+                    : cache.PutAsync(keys[random.Next(keys.Length)], value),
+            };
+            phases.Add(await RunPhaseAsync(name, settings, operation, cancellation).ConfigureAwait(false));
+        }
+
+        var memoryAfter = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        var exitCode = BenchTally.ExitCode([.. phases.Select(p => p.Tally)]);
+        Report(settings, phases, exitCode, fill is null ? null : new MemoryReport(memoryBefore, memoryFilled, memoryAfter, fill));
         return exitCode;
+    }
+
+    /// <summary>Stores every key once, <paramref name="settings"/>' concurrency at a time; errors are retried, so every key ends up stored.</summary>
+    private static async Task<FillResult> FillAsync(IRaftCacheClient cache, byte[][] keys, byte[] value, BenchSettings settings, CancellationToken cancellation)
+    {
+        var watch = Stopwatch.StartNew();
+        var next = -1;
+        long errors = 0;
+        var fill = Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Concurrency, keys.Length)).Select(async _ =>
+        {
+            await Task.Yield();
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < keys.Length)
+            {
+                while (true)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    try
+                    {
+                        await cache.PutAsync(keys[i], value).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception e) when (e is CacheUnavailableException or CacheOutcomeUnknownException or CacheOverloadedException or TimeoutException or OrleansException)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+            }
+        }));
+        if (!settings.Json && settings.Fill > 0)
+        {
+            await AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async context =>
+                {
+                    var task = context.AddTask($"fill {keys.Length:N0} keys", maxValue: keys.Length);
+                    while (!fill.IsCompleted)
+                    {
+                        await Task.WhenAny(fill, Task.Delay(500)).ConfigureAwait(false);
+                        var done = Math.Min(Volatile.Read(ref next), keys.Length);
+                        task.Value = done;
+                        task.Description = $"fill: {done:N0} of {keys.Length:N0} keys, {done / Math.Max(watch.Elapsed.TotalSeconds, 1e-3):N0} puts/s";
+                    }
+                }).ConfigureAwait(false);
+        }
+
+        await fill.ConfigureAwait(false);
+        return new FillResult(keys.Length, watch.Elapsed.TotalSeconds, Interlocked.Read(ref errors));
     }
 
     /// <summary>A get that reports a miss as <see cref="MissException"/>-free bookkeeping: misses are counted, not errors.</summary>
@@ -226,24 +296,25 @@ internal static class BenchCommand
                 task.Value = 1.0;
             });
 
-    private static void Report(BenchSettings settings, PhaseResult ceiling, PhaseResult result, int exitCode)
+    private static void Report(BenchSettings settings, List<PhaseResult> phases, int exitCode, MemoryReport? memory)
     {
-        var ratio = ceiling.OpsPerSecond > 0 ? result.OpsPerSecond / ceiling.OpsPerSecond : 0;
+        var ceiling = phases[0];
+        double Ratio(PhaseResult phase) => ceiling.OpsPerSecond > 0 ? phase.OpsPerSecond / ceiling.OpsPerSecond : 0;
         if (settings.Json)
         {
             var document = new
             {
-                op = settings.Op,
+                ops = settings.Ops,
                 consistency = settings.Consistency.ToString().ToLowerInvariant(),
                 concurrency = settings.Concurrency,
                 count = settings.Count,
                 durationSeconds = settings.Count is null ? settings.Duration.TotalSeconds : (double?)null,
                 keys = settings.Keys,
                 valueSize = settings.ValueSize,
-                readFraction = settings.Op == "mix" ? settings.ReadFraction : (double?)null,
+                readFraction = settings.Ops.Contains("mix") ? settings.ReadFraction : (double?)null,
                 ceiling = Describe(ceiling),
-                result = Describe(result),
-                ratioToCeiling = Math.Round(ratio, 4),
+                phases = phases.Skip(1).Select(p => new { result = Describe(p), ratioToCeiling = Math.Round(Ratio(p), 4) }).ToArray(),
+                memory = memory?.Describe(),
                 exitCode,
             };
             Console.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
@@ -253,7 +324,7 @@ internal static class BenchCommand
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("phase", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "ratio");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
-        foreach (var phase in new[] { ceiling, result })
+        foreach (var phase in phases)
         {
             var l = phase.Latency;
             var errors = phase.Tally.Errors.ToString("N0", CultureInfo.InvariantCulture);
@@ -261,22 +332,24 @@ internal static class BenchCommand
                 Markup.Escape(phase.Name), phase.Tally.Successes.ToString("N0", CultureInfo.InvariantCulture), phase.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 Ms(l.ValueAt(0.5)), Ms(l.ValueAt(0.9)), Ms(l.ValueAt(0.99)), Ms(l.ValueAt(0.999)), Ms(l.Max),
                 phase.Tally.Errors > 0 ? $"[red]{errors}[/]" : errors,
-                phase == ceiling ? "1.00" : ratio.ToString("0.00", CultureInfo.InvariantCulture));
+                Ratio(phase).ToString("0.00", CultureInfo.InvariantCulture));
         }
 
         AnsiConsole.Write(table);
         Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ops and ops/s count successful operations, latencies are theirs; ratio = ops/s relative to the no-op ceiling.");
-        foreach (var phase in new[] { ceiling, result })
+        foreach (var phase in phases)
         {
             foreach (var (type, n) in phase.Tally.ErrorsByType)
                 Console.WriteLine($"{phase.Name}: {n:N0} x {type} (exit code {phase.Tally.ExitCodeOf(type)})");
             if (phase.Tally.Misses > 0) Console.WriteLine($"{phase.Name}: {phase.Tally.Misses:N0} gets found no value");
         }
 
+        if (memory is not null) Console.WriteLine(memory.Describe().Text);
+
         if (exitCode != ExitCodes.Ok)
         {
-            var failed = ceiling.Tally.Errors + result.Tally.Errors;
-            var attempted = ceiling.Tally.Attempts + result.Tally.Attempts;
+            var failed = phases.Sum(p => p.Tally.Errors);
+            var attempted = phases.Sum(p => p.Tally.Attempts);
             Console.Error.WriteLine(exitCode == ExitCodes.BenchErrors
                 ? $"raftcache: {failed:N0} of {attempted:N0} operations failed, with errors of several kinds (above); exit code {exitCode}."
                 : $"raftcache: {failed:N0} of {attempted:N0} operations failed (above); exit code {exitCode}, as for a single command failing that way.");
