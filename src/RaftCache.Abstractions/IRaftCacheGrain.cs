@@ -7,17 +7,13 @@ namespace RaftCache;
 [Alias("RaftCache.IRaftCacheGrain")]
 public interface IRaftCacheGrain : IGrainWithIntegerKey
 {
-    /// <summary>Reads <paramref name="key"/> at the given consistency.</summary>
-    [Alias("Get")]
-    Task<CacheReply> Get(byte[] key, ReadConsistency consistency);
-
-    /// <summary>Applies a write through the replicated log.</summary>
-    [Alias("Write")]
-    Task<CacheReply> Write(CacheWrite write);
-
-    /// <summary>Registers a client session through the log; the reply carries its id.</summary>
-    [Alias("RegisterSession")]
-    Task<CacheReply> RegisterSession();
+    /// <summary>
+    /// Runs a batch of independent operations and answers each, in order. The operations share the calls, log
+    /// appends and read-index rounds of the batch, but no outcome depends on another: each has its own reply, as if
+    /// it had been sent alone. Operations on different keys of one batch are not atomic together.
+    /// </summary>
+    [Alias("Execute")]
+    Task<CacheReply[]> Execute(CacheRequest[] requests);
 
     /// <summary>The limits the cluster enforces on keys, values, time to live and session windows.</summary>
     [Alias("GetLimits")]

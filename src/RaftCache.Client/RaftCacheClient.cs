@@ -28,6 +28,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     private readonly IGrainFactory _grains;
     private readonly RaftCacheClientOptions _options;
     private readonly SemaphoreSlim _setupLock = new(1, 1);
+    private readonly CommandBatcher _batcher;
     private CacheLimits? _limits;
     private SessionWindow? _window;
 
@@ -47,13 +48,17 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { Count: > 0 } errors) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         _grains = grains;
-        _options = new RaftCacheClientOptions { CallTimeout = options.CallTimeout, MaxQueuedWrites = options.MaxQueuedWrites };
+        _options = options.Clone();
+        _batcher = new CommandBatcher((requests, timeout) => Facade.Execute(requests).WaitAsync(timeout), _options);
     }
 
     /// <summary>
     /// How long one operation may take, from the call until its answer (see <see cref="RaftCacheClientOptions.CallTimeout"/>).
     /// </summary>
     public TimeSpan CallTimeout => _options.CallTimeout;
+
+    /// <summary>Batch calls this client has sent, and the operations they carried (for <c>bench</c> and diagnostics).</summary>
+    public (long Calls, long Commands) BatchStatistics => (_batcher.Calls, _batcher.Commands);
 
     /// <inheritdoc/>
     public void Dispose() => _setupLock.Dispose();
@@ -67,7 +72,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
         CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
-        var reply = await CallAsync(() => Facade.Get(key, consistency), mayHaveApplied: false, started).ConfigureAwait(false);
+        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency }, started).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
@@ -90,7 +95,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         if (value.Length > limits.MaxValueBytes)
             throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
         if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
-        await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Put, Key = key, Value = value, Ttl = ttl }, started).ConfigureAwait(false);
+        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl }, started).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -103,7 +108,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
-        var reply = await WriteAsync(new CacheWrite { Kind = CacheWriteKind.Delete, Key = key }, started).ConfigureAwait(false);
+        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key }, started).ConfigureAwait(false);
         return reply.KeyExisted;
     }
 
@@ -111,12 +116,12 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public Task<bool> DeleteAsync(string key) => DeleteAsync(Utf8(key, "key"));
 
     /// <inheritdoc/>
-    public Task ClearAsync() => WriteAsync(new CacheWrite { Kind = CacheWriteKind.Clear }, Stopwatch.GetTimestamp());
+    public Task ClearAsync() => WriteAsync(new CacheRequest { Operation = CacheOperation.Clear }, Stopwatch.GetTimestamp());
 
     /// <inheritdoc/>
     public Task<ClusterStatus> GetStatusAsync() => CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp());
 
-    private async Task<CacheReply> WriteAsync(CacheWrite write, long started)
+    private async Task<CacheReply> WriteAsync(CacheRequest write, long started)
     {
         var renewed = false;
         while (true)
@@ -129,7 +134,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             try
             {
                 var command = write with { SessionId = window.SessionId, Sequence = sequence, LowestUnansweredSequence = window.LowestUnanswered(sequence) };
-                reply = await CallAsync(() => Facade.Write(command), mayHaveApplied: true, started).ConfigureAwait(false);
+                reply = await SendAsync(command, started).ConfigureAwait(false);
             }
             finally
             {
@@ -165,8 +170,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     }
 
     private CacheOverloadedException DeadlinePassedBeforeSending() => new(
-        $"The write waited {CallTimeout.TotalMilliseconds:0} ms (the call timeout) for this client's session window without being sent: " +
-        "too many earlier writes are still unanswered. Nothing was sent.");
+        $"The operation waited {CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
+        "too many earlier operations are still unanswered. Nothing was sent.");
 
     private async Task<SessionWindow> GetSessionWindowAsync(long started)
     {
@@ -177,7 +182,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         {
             if (_window is { } current) return current;
             // Registering twice only leaves an unused session, which expires; so an unknown outcome is harmless here.
-            var reply = await CallAsync(Facade.RegisterSession, mayHaveApplied: false, started).ConfigureAwait(false);
+            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession }, started).ConfigureAwait(false);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             var created = new SessionWindow(reply.SessionId, limits.MaxInFlightPerSession, _options.MaxQueuedWrites);
             Volatile.Write(ref _window, created);
@@ -212,6 +217,42 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var remaining = Remaining(started);
         if (remaining <= TimeSpan.Zero || !await _setupLock.WaitAsync(remaining).ConfigureAwait(false))
             throw new CacheUnavailableException($"The client could not reach the cluster to set up its session within the call timeout ({CallTimeout.TotalMilliseconds:0} ms); nothing was sent.");
+    }
+
+    /// <summary>
+    /// Sends one operation in the next batch call and waits for its reply within what is left of its deadline. An
+    /// operation that never left when the deadline passed was not applied; one that left may have been.
+    /// </summary>
+    private async Task<CacheReply> SendAsync(CacheRequest request, long started)
+    {
+        var remaining = Remaining(started);
+        if (remaining <= TimeSpan.Zero) throw DeadlinePassedBeforeSending();
+        var operation = new CommandBatcher.Operation(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency));
+        _batcher.Enqueue(operation);
+        // A write that may have been applied is "unknown"; anything else (reads, session registrations, whose repeat
+        // is harmless) changed nothing that matters.
+        var mayHaveApplied = request.IsWrite && request.Operation != CacheOperation.RegisterSession;
+        try
+        {
+            return await operation.Completion.Task.WaitAsync(remaining).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            if (operation.TryAbandon()) throw DeadlinePassedBeforeSending();
+            var reason = $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms).";
+            throw mayHaveApplied
+                ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
+                : new CacheUnavailableException(reason);
+        }
+        catch (CommandBatcher.CallFailedException e)
+        {
+            var reason = e.InnerException is { } cause
+                ? $"The cluster could not be reached ({cause.GetType().Name}: {cause.Message})."
+                : $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms).";
+            throw mayHaveApplied
+                ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
+                : new CacheUnavailableException(reason);
+        }
     }
 
     /// <summary>

@@ -21,12 +21,29 @@ public sealed class RaftCacheClientOptions
     /// </summary>
     public int MaxQueuedWrites { get; set; } = 100_000;
 
+    /// <summary>
+    /// Batch calls one client may have in flight to the cluster. An operation issued below this limit leaves at once;
+    /// above it, operations wait and leave together in the next call. Default 4.
+    /// </summary>
+    public int MaxCallsInFlight { get; set; } = 4;
+
+    /// <summary>The most operations one batch call carries. Default 512.</summary>
+    public int MaxBatchCommands { get; set; } = 512;
+
+    /// <summary>The most key and value bytes one batch call carries (a single larger operation still goes alone). Default 1 MiB.</summary>
+    public int MaxBatchBytes { get; set; } = 1024 * 1024;
+
     /// <summary>Every problem with these settings, each naming the setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (CallTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(CallTimeout)} must be positive (is {CallTimeout}).");
         if (MaxQueuedWrites < 0) errors.Add($"{SectionName}:{nameof(MaxQueuedWrites)} must not be negative (is {MaxQueuedWrites}).");
+        if (MaxCallsInFlight < 1) errors.Add($"{SectionName}:{nameof(MaxCallsInFlight)} must be at least 1 (is {MaxCallsInFlight}).");
+        if (MaxBatchCommands < 1) errors.Add($"{SectionName}:{nameof(MaxBatchCommands)} must be at least 1 (is {MaxBatchCommands}).");
+        if (MaxBatchBytes < 1) errors.Add($"{SectionName}:{nameof(MaxBatchBytes)} must be at least 1 (is {MaxBatchBytes}).");
         return errors;
     }
+
+    internal RaftCacheClientOptions Clone() => (RaftCacheClientOptions)MemberwiseClone();
 }

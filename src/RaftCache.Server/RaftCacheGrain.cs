@@ -6,16 +6,21 @@ using RaftCache.Server.Transport;
 namespace RaftCache.Server;
 
 /// <summary>
-/// The façade: accepts cache commands on any silo and routes them to the leader replica, following leader hints and
-/// retrying what is safe to retry until <see cref="RaftCacheOptions.RequestTimeout"/> passes.
+/// The façade: accepts batches of cache operations on any silo and routes each to the replica that can serve it,
+/// splitting a batch only by destination, following leader hints and retrying what is safe to retry until
+/// <see cref="RaftCacheOptions.RequestTimeout"/> passes.
 /// </summary>
 /// <remarks>
-/// Retried: <c>NotLeader</c> (to the hinted leader), <c>NotApplied</c> and unreachable replicas. A write whose outcome
-/// became unknown (the leader failed after appending it, or a call timed out) is retried only when it carries a client
-/// session, because the session makes a second application impossible (Raft thesis §6.3); otherwise the caller is
-/// told the outcome is unknown.
+/// <para>Routing: local reads are served by this silo's replica at once, without a call; linearizable reads by this
+/// silo's replica too, as leader or as follower (thesis §6.4), so read load spreads over every silo the clients
+/// reach; writes and lease reads go straight to the leader this silo's replica knows (one silo-to-silo hop), or,
+/// with no leader known, to this silo's replica, which answers with the leader it learns of.</para>
+/// <para>Retried: <c>NotLeader</c> (to the hinted leader), <c>NotApplied</c>, <c>Unavailable</c> and unreachable
+/// replicas. A write whose outcome became unknown (the leader failed after appending it, or a call timed out) is
+/// retried only when it carries a client session, because the session makes a second application impossible (Raft
+/// thesis §6.3); otherwise the caller is told the outcome is unknown.</para>
 /// </remarks>
-// Reentrant: the façade holds no state, and each request mostly waits on the leader; without it one activation
+// Reentrant: the façade holds no state, and each request mostly waits on a replica; without it one activation
 // would serve one request at a time and cap throughput at the number of activations.
 [StatelessWorker]
 [Reentrant]
@@ -27,29 +32,31 @@ internal sealed class RaftCacheGrain(
     TimeProvider time,
     LocalReplica localReplica) : Grain, IRaftCacheGrain
 {
+    private static readonly CacheReply NotJoined = CacheReply.Fail(CacheStatusCode.Unavailable, "This silo's replica has not joined a Raft group yet.");
     private readonly RaftCacheOptions _options = options.Value;
 
-    public Task<CacheReply> Get(byte[] key, ReadConsistency consistency)
+    public async Task<CacheReply[]> Execute(CacheRequest[] requests)
     {
-        if (consistency == ReadConsistency.Local)
+        ArgumentNullException.ThrowIfNull(requests);
+        var replies = new CacheReply[requests.Length];
+        List<Pending>? pending = null;
+        var host = localReplica.Host;
+        for (var i = 0; i < requests.Length; i++)
         {
-            return localReplica.Host is { } host
-                ? Task.FromResult(host.ReadLocal(key))
-                : replicas.For(localSilo.SiloAddress).Read(key, consistency, _options.RequestTimeout);
+            var request = requests[i];
+            if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Local })
+            {
+                // The local replica's state is readable from any thread: no call into its scheduler.
+                replies[i] = host?.ReadLocal(request.Key!) ?? NotJoined;
+                continue;
+            }
+
+            (pending ??= []).Add(new Pending(i, request, FirstTarget(request, host)));
         }
 
-        return RouteAsync((replica, remaining) => replica.Read(key, consistency, remaining), mayHaveApplied: false, retryUnknown: true);
+        if (pending is not null) await RouteAsync(pending, replies);
+        return replies;
     }
-
-    public Task<CacheReply> Write(CacheWrite write)
-    {
-        ArgumentNullException.ThrowIfNull(write);
-        return RouteAsync((replica, remaining) => replica.Write(write, remaining), mayHaveApplied: true, retryUnknown: write.SessionId != 0);
-    }
-
-    public Task<CacheReply> RegisterSession() =>
-        // Registering twice only costs an unused session, which expires; so it is safe to retry.
-        RouteAsync((replica, remaining) => replica.RegisterSession(remaining), mayHaveApplied: true, retryUnknown: true);
 
     public Task<CacheLimits> GetLimits() => Task.FromResult(new CacheLimits
     {
@@ -81,76 +88,146 @@ internal sealed class RaftCacheGrain(
         };
     }
 
-    /// <summary>The active silo after <paramref name="current"/> in address order; <paramref name="wrapped"/> when the order starts over.</summary>
-    private SiloAddress NextSilo(SiloAddress current, out bool wrapped)
+    /// <summary>Where a request goes first: see the routing rules in the class remarks.</summary>
+    private SiloAddress FirstTarget(CacheRequest request, RaftHostService? host)
     {
-        // The local silo first, then the others in address order.
-        var silos = membership.CurrentSnapshot.ActiveSilos().OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1).ToList();
-        var index = silos.IndexOf(current);
-        wrapped = index < 0 || index == silos.Count - 1;
-        return silos.Count == 0 ? localSilo.SiloAddress : silos[wrapped ? 0 : index + 1];
+        if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Linearizable }) return localSilo.SiloAddress;
+        return host?.LeaderSilo ?? localSilo.SiloAddress;
     }
 
-    private async Task<CacheReply> RouteAsync(Func<IRaftReplica, TimeSpan, Task<CacheReply>> call, bool mayHaveApplied, bool retryUnknown)
+    /// <summary>
+    /// Sends the pending requests, one call per destination silo, until each has a final reply or the deadline
+    /// passes. Requests whose replica could not serve them move on (to the hinted leader, or the next silo) and go in
+    /// the next round, again grouped by destination.
+    /// </summary>
+    private async Task RouteAsync(List<Pending> pending, CacheReply[] replies)
     {
         var started = time.GetTimestamp();
-        var target = localSilo.SiloAddress;
-        var outcomeUnknown = false;
         var backoff = TimeSpan.FromMilliseconds(10);
-        CacheReply? last = null;
-        while (true)
+        while (pending.Count > 0)
         {
             var remaining = _options.RequestTimeout - time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero) break;
-            CacheReply reply;
-            try
-            {
-                // The replica bounds its own wait by `remaining`; the outer bound covers a silo that died mid-call.
-                reply = await call(replicas.For(target), remaining).WaitAsync(remaining + _options.TickInterval, time);
-            }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or OrleansException)
-            {
-                outcomeUnknown |= mayHaveApplied;
-                if (outcomeUnknown && !retryUnknown) return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The replica on {target} did not answer ({e.GetType().Name}); the command may or may not be applied.");
-                target = NextSilo(target, out _);
-                await Task.Delay(backoff, time);
-                continue;
-            }
+            var rounds = pending.GroupBy(p => p.Target).Select(g => SendAsync(g.Key, [.. g], remaining)).ToList();
+            await Task.WhenAll(rounds);
 
-            last = reply;
-            switch (reply.Status)
+            var waitBeforeRetry = false;
+            for (var i = pending.Count - 1; i >= 0; i--)
             {
-                case CacheStatusCode.NotLeader:
-                    if (reply.LeaderHint is { } hint && SiloAddress.FromParsableString(hint) is var leader && !leader.Equals(target))
-                    {
-                        target = leader;
-                        continue;
-                    }
-
-                    break;
-                case CacheStatusCode.NotApplied:
-                case CacheStatusCode.Unavailable:
-                    break;
-                case CacheStatusCode.OutcomeUnknown when retryUnknown:
-                    outcomeUnknown = true;
-                    break;
-                default:
-                    return reply;
+                var item = pending[i];
+                if (item.Final is { } final)
+                {
+                    replies[item.Index] = final;
+                    pending.RemoveAt(i);
+                }
+                else
+                {
+                    waitBeforeRetry |= item.Wait;
+                }
             }
 
-            // The replica asked knows no leader (an election, or it is cut off or not yet in the group) or the
-            // proposal was dropped: ask the next silo's replica, and pause after each full round of silos.
-            target = NextSilo(target, out var wrapped);
-            if (wrapped)
+            // Replicas that knew no leader (an election, a cut-off replica, one not yet in the group): pause before
+            // the next round, longer each time, up to two ticks.
+            if (pending.Count > 0 && waitBeforeRetry)
             {
                 await Task.Delay(backoff, time);
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _options.TickInterval.TotalMilliseconds * 2));
             }
         }
 
-        if (outcomeUnknown)
-            return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"No answer within {_options.RequestTimeout.TotalMilliseconds:0} ms after the command was proposed; it may or may not be applied.");
-        var reason = last?.Message is { } message ? " Last answer: " + message : string.Empty;
-        return CacheReply.Fail(CacheStatusCode.Unavailable, $"No leader with a quorum answered within {_options.RequestTimeout.TotalMilliseconds:0} ms; nothing was applied.{reason}");
+        foreach (var item in pending)
+        {
+            var reason = item.Last?.Message is { } message ? " Last answer: " + message : string.Empty;
+            replies[item.Index] = item.OutcomeUnknown
+                ? CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"No answer within {_options.RequestTimeout.TotalMilliseconds:0} ms after the command was proposed; it may or may not be applied.{reason}")
+                : CacheReply.Fail(CacheStatusCode.Unavailable, $"No leader with a quorum answered within {_options.RequestTimeout.TotalMilliseconds:0} ms; nothing was applied.{reason}");
+        }
+    }
+
+    /// <summary>One call to one silo's replica with the requests bound for it; decides each request's next step.</summary>
+    private async Task SendAsync(SiloAddress target, Pending[] batch, TimeSpan remaining)
+    {
+        CacheReply[] answers;
+        try
+        {
+            // The replica bounds its own wait by `remaining`; the outer bound covers a silo that died mid-call.
+            answers = await replicas.For(target).Execute([.. batch.Select(p => p.Request)], remaining).WaitAsync(remaining + _options.TickInterval, time);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            foreach (var item in batch)
+            {
+                item.OutcomeUnknown |= item.Request.IsWrite;
+                if (item.OutcomeUnknown && !item.Retryable)
+                {
+                    item.Final = CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The replica on {target} did not answer ({e.GetType().Name}); the command may or may not be applied.");
+                    continue;
+                }
+
+                item.Target = NextSilo(target);
+                item.Wait = true;
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var item = batch[i];
+            var reply = answers[i];
+            item.Last = reply;
+            item.Wait = false;
+            switch (reply.Status)
+            {
+                case CacheStatusCode.NotLeader when reply.LeaderHint is { } hint && SiloAddress.FromParsableString(hint) is var leader && !leader.Equals(target):
+                    item.Target = leader;
+                    break;
+                case CacheStatusCode.NotLeader:
+                case CacheStatusCode.NotApplied:
+                case CacheStatusCode.Unavailable:
+                    // The replica asked knows no leader, dropped the proposal, or could not confirm a read index: ask
+                    // the leader this silo knows now, or the next silo.
+                    item.Target = localReplica.Host?.LeaderSilo is { } known && !known.Equals(target) ? known : NextSilo(target);
+                    item.Wait = true;
+                    break;
+                case CacheStatusCode.OutcomeUnknown when item.Retryable:
+                    item.OutcomeUnknown = true;
+                    item.Target = NextSilo(target);
+                    item.Wait = true;
+                    break;
+                default:
+                    item.Final = reply;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The active silo after <paramref name="current"/>: this silo first, then the others in address order.</summary>
+    private SiloAddress NextSilo(SiloAddress current)
+    {
+        var silos = membership.CurrentSnapshot.ActiveSilos().OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1).ToList();
+        var index = silos.IndexOf(current);
+        return silos.Count == 0 ? localSilo.SiloAddress : silos[index < 0 || index == silos.Count - 1 ? 0 : index + 1];
+    }
+
+    /// <summary>One request on its way: where it goes next, what is known of its outcome, and its final reply.</summary>
+    private sealed class Pending(int index, CacheRequest request, SiloAddress target)
+    {
+        public int Index { get; } = index;
+
+        public CacheRequest Request { get; } = request;
+
+        public SiloAddress Target { get; set; } = target;
+
+        /// <summary>A retry cannot apply it twice: reads, session registrations, and writes in a client session.</summary>
+        public bool Retryable => !Request.IsWrite || Request.Operation == CacheOperation.RegisterSession || Request.SessionId != 0;
+
+        public bool OutcomeUnknown { get; set; }
+
+        public bool Wait { get; set; }
+
+        public CacheReply? Last { get; set; }
+
+        public CacheReply? Final { get; set; }
     }
 }

@@ -15,12 +15,15 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
     public CacheLimits Limits { get; set; } = new() { MaxKeyBytes = 1024, MaxValueBytes = 512 * 1024, MaxTtl = TimeSpan.FromDays(365), MaxInFlightPerSession = 1024 };
 
     /// <summary>Runs before a write is answered; a test delays, holds or fails writes here.</summary>
-    public Func<CacheWrite, Task<CacheReply?>> BeforeWrite { get; set; } = _ => Task.FromResult<CacheReply?>(null);
+    public Func<CacheRequest, Task<CacheReply?>> BeforeWrite { get; set; } = _ => Task.FromResult<CacheReply?>(null);
 
     /// <summary>What <see cref="GetStatus"/> does.</summary>
     public Func<Task<ClusterStatus>> Status { get; set; } = () => Task.FromResult(new ClusterStatus());
 
-    public ConcurrentQueue<CacheWrite> Writes { get; } = new();
+    public ConcurrentQueue<CacheRequest> Writes { get; } = new();
+
+    /// <summary>The sizes of the batch calls received, in order.</summary>
+    public ConcurrentQueue<int> Batches { get; } = new();
 
     public int Registrations;
 
@@ -35,13 +38,29 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
         return Task.FromResult(Limits);
     }
 
-    public Task<CacheReply> RegisterSession()
+    public async Task<CacheReply[]> Execute(CacheRequest[] requests)
+    {
+        Batches.Enqueue(requests.Length);
+        return await Task.WhenAll(requests.Select(request => request.Operation switch
+        {
+            CacheOperation.RegisterSession => RegisterSession(),
+            CacheOperation.Get => Get(request),
+            _ => Write(request),
+        }));
+    }
+
+    /// <summary>What a read answers; by default, found nothing.</summary>
+    public Func<CacheRequest, Task<CacheReply>> Read { get; set; } = _ => Task.FromResult(new CacheReply());
+
+    private Task<CacheReply> Get(CacheRequest request) => Read(request);
+
+    private Task<CacheReply> RegisterSession()
     {
         Interlocked.Increment(ref Registrations);
         return Task.FromResult(new CacheReply { SessionId = Interlocked.Increment(ref _nextSession) });
     }
 
-    public async Task<CacheReply> Write(CacheWrite write)
+    private async Task<CacheReply> Write(CacheRequest write)
     {
         Writes.Enqueue(write);
         var distance = write.Sequence - write.LowestUnansweredSequence;
@@ -53,8 +72,6 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
         if (distance >= Limits.MaxInFlightPerSession) return CacheReply.Fail(CacheStatusCode.Overloaded, "too many commands awaiting an answer");
         return await BeforeWrite(write) ?? new CacheReply { Index = (ulong)write.Sequence };
     }
-
-    public Task<CacheReply> Get(byte[] key, ReadConsistency consistency) => Task.FromResult(new CacheReply());
 
     public Task<ClusterStatus> GetStatus() => Status();
 }

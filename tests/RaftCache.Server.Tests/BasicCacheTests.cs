@@ -64,13 +64,13 @@ public class BasicCacheTests
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.DeleteAsync(""));
 
         // The façade validates too, for callers that bypass the typed client.
-        var reply = await cluster.Facade.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = [1], Ttl = TimeSpan.FromSeconds(-5) });
+        var reply = await cluster.Facade.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = [1], Ttl = TimeSpan.FromSeconds(-5) });
         Assert.Equal(CacheStatusCode.InvalidArgument, reply.Status);
-        reply = await cluster.Facade.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [], Value = [1] });
+        reply = await cluster.Facade.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [], Value = [1] });
         Assert.Equal(CacheStatusCode.InvalidArgument, reply.Status);
-        reply = await cluster.Facade.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = null });
+        reply = await cluster.Facade.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = null });
         Assert.Equal(CacheStatusCode.InvalidArgument, reply.Status);
-        reply = await cluster.Facade.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = new byte[513 * 1024] });
+        reply = await cluster.Facade.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = new byte[513 * 1024] });
         Assert.Equal(CacheStatusCode.InvalidArgument, reply.Status);
         Assert.Contains("limit", reply.Message, StringComparison.Ordinal);
 

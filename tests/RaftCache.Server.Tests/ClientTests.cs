@@ -31,7 +31,7 @@ public class ClientTests
         await Assert.ThrowsAsync<CacheArgumentException>(() => cluster.Cache.PutAsync(Encoding.UTF8.GetBytes("big"), new byte[20 * 1024 * 1024]));
 
         // A caller that bypasses it gets its connection closed: the silo reads only the frame's length (4 MiB limit).
-        var bypass = cluster.Facade.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = new byte[20 * 1024 * 1024] });
+        var bypass = cluster.Facade.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = new byte[20 * 1024 * 1024] });
         // (The caller learns it only at its response timeout: Orleans does not fail requests of a closed connection.)
         var error = await Assert.ThrowsAnyAsync<Exception>(() => bypass);
         Assert.True(error is TimeoutException or OrleansException, error.ToString());

@@ -26,7 +26,7 @@ public class ConsistencyTests
             var before = instruments.MessagesSent;
             for (var i = 0; i < reads; i++)
             {
-                var reply = await replica.Read(key, consistency, Timeout);
+                var reply = await replica.ReadAsync(key, consistency, Timeout);
                 Assert.Equal(CacheStatusCode.Ok, reply.Status);
                 Assert.Equal("v", Encoding.UTF8.GetString(reply.Value!));
             }
@@ -68,24 +68,24 @@ public class ConsistencyTests
 
             return newLeader is not null;
         }, TimeSpan.FromSeconds(20), "a leader on the majority side");
-        var write = await cluster.Replica(newLeader!).Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = key, Value = Encoding.UTF8.GetBytes("new") }, TimeSpan.FromSeconds(5));
+        var write = await cluster.Replica(newLeader!).WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = Encoding.UTF8.GetBytes("new") }, TimeSpan.FromSeconds(5));
         Assert.Equal(CacheStatusCode.Ok, write.Status);
 
         var isolated = cluster.Replica(oldLeader);
-        var local = await isolated.Read(key, ReadConsistency.Local, Timeout);
+        var local = await isolated.ReadAsync(key, ReadConsistency.Local, Timeout);
         Assert.Equal(CacheStatusCode.Ok, local.Status);
         Assert.Equal("old", Encoding.UTF8.GetString(local.Value!));
 
         foreach (var consistency in new[] { ReadConsistency.Linearizable, ReadConsistency.Lease })
         {
-            var read = await isolated.Read(key, consistency, Timeout);
+            var read = await isolated.ReadAsync(key, consistency, Timeout);
             Assert.True(read.Status != CacheStatusCode.Ok || Encoding.UTF8.GetString(read.Value!) == "new",
                 $"A {consistency} read on the partitioned old leader returned '{(read.Value is null ? "absent" : Encoding.UTF8.GetString(read.Value))}'.");
         }
 
         cluster.Faults.Heal();
         await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(20));
-        var healed = await isolated.Read(key, ReadConsistency.Local, Timeout);
+        var healed = await isolated.ReadAsync(key, ReadConsistency.Local, Timeout);
         Assert.Equal("new", Encoding.UTF8.GetString(healed.Value!));
     }
 }

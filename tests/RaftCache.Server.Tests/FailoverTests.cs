@@ -62,7 +62,7 @@ public class FailoverTests
             var replica = cluster.Replica(silo);
             foreach (var (key, value) in load.Acknowledged)
             {
-                var reply = await replica.Read(Encoding.UTF8.GetBytes(key), ReadConsistency.Local, TimeSpan.FromSeconds(5));
+                var reply = await replica.ReadAsync(Encoding.UTF8.GetBytes(key), ReadConsistency.Local, TimeSpan.FromSeconds(5));
                 Assert.True(reply.Value is not null && Encoding.UTF8.GetString(reply.Value) == value,
                     $"Acknowledged write {key}={value} is missing on {silo.SiloAddress}.");
             }

@@ -84,7 +84,7 @@ public class MembershipTests
         var status = await survivorReplica.GetStatus();
         Assert.Contains("majority", status.Message, StringComparison.Ordinal);
 
-        var write = await survivorReplica.Write(new CacheWrite { Kind = CacheWriteKind.Put, Key = [1], Value = [1] }, TimeSpan.FromSeconds(1));
+        var write = await survivorReplica.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = [1] }, TimeSpan.FromSeconds(1));
         Assert.Equal(CacheStatusCode.NotLeader, write.Status);
         var error = await Assert.ThrowsAnyAsync<RaftCacheException>(() => cluster.Cache.PutAsync("k2", "v2"));
         Assert.IsType<CacheUnavailableException>(error);

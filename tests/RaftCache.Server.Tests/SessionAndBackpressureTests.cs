@@ -11,28 +11,28 @@ public class SessionAndBackpressureTests
         await using var cluster = await CacheCluster.StartAsync(3);
         await cluster.WaitForStableGroupAsync(voters: 3, TimeSpan.FromSeconds(30));
         await cluster.Cache.PutAsync("k", "v");
-        var session = await cluster.Facade.RegisterSession();
+        var session = await cluster.Facade.RegisterSessionAsync();
         Assert.Equal(CacheStatusCode.Ok, session.Status);
         Assert.NotEqual(0, session.SessionId);
 
-        var delete = new CacheWrite { Kind = CacheWriteKind.Delete, Key = Encoding.UTF8.GetBytes("k"), SessionId = session.SessionId, Sequence = 1, LowestUnansweredSequence = 1 };
-        var first = await cluster.Facade.Write(delete);
+        var delete = new CacheRequest { Operation = CacheOperation.Delete, Key = Encoding.UTF8.GetBytes("k"), SessionId = session.SessionId, Sequence = 1, LowestUnansweredSequence = 1 };
+        var first = await cluster.Facade.WriteAsync(delete);
         Assert.Equal(CacheStatusCode.Ok, first.Status);
         Assert.True(first.KeyExisted);
 
         // The same (session, sequence) again, as a client would after a timeout: the original answer, not a second delete.
-        var retry = await cluster.Facade.Write(delete);
+        var retry = await cluster.Facade.WriteAsync(delete);
         Assert.Equal(CacheStatusCode.Ok, retry.Status);
         Assert.True(retry.KeyExisted);
 
-        var next = await cluster.Facade.Write(delete with { Sequence = 2 });
+        var next = await cluster.Facade.WriteAsync(delete with { Sequence = 2 });
         Assert.False(next.KeyExisted);
 
-        var expired = await cluster.Facade.Write(delete with { SessionId = 987_654_321, Sequence = 1 });
+        var expired = await cluster.Facade.WriteAsync(delete with { SessionId = 987_654_321, Sequence = 1 });
         Assert.Equal(CacheStatusCode.SessionExpired, expired.Status);
 
         // A session with more unanswered commands than the replicas keep results for is overloaded, not invalid.
-        var tooMany = await cluster.Facade.Write(delete with { Sequence = 5_000, LowestUnansweredSequence = 2 });
+        var tooMany = await cluster.Facade.WriteAsync(delete with { Sequence = 5_000, LowestUnansweredSequence = 2 });
         Assert.Equal(CacheStatusCode.Overloaded, tooMany.Status);
     }
 

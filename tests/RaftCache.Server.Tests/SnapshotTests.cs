@@ -54,7 +54,7 @@ public class SnapshotTests
         Assert.True(instruments.SnapshotPiecesSent - pieces > 10, $"The snapshot travelled in {instruments.SnapshotPiecesSent - pieces} pieces.");
         foreach (var i in new[] { 0, Filled / 2, Filled - 1 })
         {
-            var reply = await cluster.Replica(cluster.Cluster.GetActiveSilos().Last()).Read(Encoding.UTF8.GetBytes($"fill:{i}"), ReadConsistency.Local, TimeSpan.FromSeconds(5));
+            var reply = await cluster.Replica(cluster.Cluster.GetActiveSilos().Last()).ReadAsync(Encoding.UTF8.GetBytes($"fill:{i}"), ReadConsistency.Local, TimeSpan.FromSeconds(5));
             Assert.Equal(value, reply.Value is null ? null : Encoding.UTF8.GetString(reply.Value));
         }
     }

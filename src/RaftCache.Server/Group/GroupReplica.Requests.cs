@@ -6,56 +6,214 @@ namespace RaftCache.Server.Group;
 /// <summary>Client requests: writes and session registration on the leader, reads at every consistency level.</summary>
 internal sealed partial class GroupReplica
 {
-    public Task<CacheReply> Write(CacheWrite write, TimeSpan timeout)
+    /// <summary>
+    /// Runs a batch of independent operations: every write is proposed before the batch's Ready is handled, so they
+    /// share appends, replication messages and the apply pass (group commit); the reads of one consistency share one
+    /// read-index round (thesis §6.4). Each operation gets its own reply, in order, as if it had come alone.
+    /// </summary>
+    /// <remarks>
+    /// Writes and lease reads need the leader. Linearizable reads are also served by a follower: it asks the leader for
+    /// the read index, waits until it has applied that index, and reads its own state (thesis §6.4), so read load
+    /// spreads over the replicas.
+    /// </remarks>
+    public Task<CacheReply[]> Execute(CacheRequest[] requests, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(write);
-        if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
-        if (!IsLeader) return Task.FromResult(NotLeader());
-
-        CacheCommand command;
-        var now = Now;
-        switch (write.Kind)
+        ArgumentNullException.ThrowIfNull(requests);
+        var replies = new CacheReply[requests.Length];
+        List<(int Index, ProposedWrite Write)>? writes = null;
+        ReadRound? safeReads = null, leaseReads = null;
+        for (var i = 0; i < requests.Length; i++)
         {
-            case CacheWriteKind.Put:
-                if (write.Key is null) return Invalid("The key is required.");
-                if (write.Value is null) return Invalid("The value is required; use an empty array for an empty value.");
-                command = CacheCommand.Put(write.Key, write.Value, write.Ttl, now);
-                break;
-            case CacheWriteKind.Delete:
-                if (write.Key is null) return Invalid("The key is required.");
-                command = CacheCommand.Delete(write.Key, now);
-                break;
-            case CacheWriteKind.Clear:
-                command = CacheCommand.Clear(now);
-                break;
-            default:
-                return Invalid($"Unknown write kind {write.Kind}.");
+            var request = requests[i];
+            if (request is null)
+            {
+                replies[i] = InvalidReply("The request is missing.");
+                continue;
+            }
+
+            if (Unavailable() is { } unavailable)
+            {
+                replies[i] = unavailable;
+                continue;
+            }
+
+            if (request.Operation == CacheOperation.Get)
+            {
+                if (CheckKey(request.Key) is { } invalid)
+                {
+                    replies[i] = invalid;
+                    continue;
+                }
+
+                switch (request.Consistency)
+                {
+                    case ReadConsistency.Local:
+                        replies[i] = ReadLocal(request.Key!);
+                        break;
+                    case ReadConsistency.Lease when !IsLeader:
+                        replies[i] = NotLeader();
+                        break;
+                    case ReadConsistency.Lease:
+                        if (JoinReadRound(ref leaseReads, ReadMode.LeaseBased, i) is { } leaseRefused) replies[i] = leaseRefused;
+                        break;
+                    case ReadConsistency.Linearizable:
+                        if (JoinReadRound(ref safeReads, ReadMode.Safe, i) is { } refused) replies[i] = refused;
+                        break;
+                    default:
+                        replies[i] = InvalidReply($"Unknown read consistency {request.Consistency}.");
+                        break;
+                }
+
+                continue;
+            }
+
+            if (!IsLeader)
+            {
+                replies[i] = NotLeader();
+                continue;
+            }
+
+            if (TryBuildCommand(request, out var command) is { } refusal)
+            {
+                replies[i] = refusal;
+                continue;
+            }
+
+            var proposed = Propose(CommandCodec.Encode(command));
+            if (proposed.Outcome.IsCompleted) replies[i] = proposed.Outcome.Result;
+            else (writes ??= []).Add((i, proposed));
         }
 
-        if (write.SessionId != 0)
+        if (writes is null && safeReads is null && leaseReads is null) return Task.FromResult(replies);
+        _host.ScheduleFlush();
+        return CompleteAsync(requests, replies, writes, safeReads, leaseReads, timeout);
+    }
+
+    private async Task<CacheReply[]> CompleteAsync(
+        CacheRequest[] requests, CacheReply[] replies, List<(int Index, ProposedWrite Write)>? writes, ReadRound? safeReads, ReadRound? leaseReads, TimeSpan timeout)
+    {
+        var time = _host.Time;
+        var started = time.GetTimestamp();
+        if (writes is not null)
         {
-            if (write.Sequence <= 0 || write.LowestUnansweredSequence <= 0 || write.LowestUnansweredSequence > write.Sequence)
-                return Invalid("A session command needs a positive sequence and a lowest unanswered sequence in [1, sequence].");
-            command = command.WithSession(write.SessionId, write.Sequence, write.LowestUnansweredSequence);
+            foreach (var (index, write) in writes)
+                replies[index] = await WaitForWriteAsync(write, timeout - time.GetElapsedTime(started));
+        }
+
+        foreach (var round in new[] { safeReads, leaseReads })
+        {
+            if (round is null) continue;
+            // A follower's read-index request travels to the leader and may be lost: give up on it after an election
+            // timeout, so the façade can try elsewhere well within its deadline.
+            var wait = timeout - time.GetElapsedTime(started);
+            if (!IsLeader) wait = TimeSpan.FromTicks(Math.Min(wait.Ticks, (_options.TickInterval * _options.ElectionTicks * 2).Ticks));
+            var readIndex = await WaitForReadIndexAsync(round, wait);
+            foreach (var index in round.Requests)
+            {
+                replies[index] = readIndex switch
+                {
+                    > 0 => ReadFrom(_cache, requests[index].Key!, (ulong)readIndex),
+                    0 when _fault is not null => CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault),
+                    0 => NotLeader(),
+                    _ => CacheReply.Fail(CacheStatusCode.Unavailable, $"The read index was not confirmed by the leader and a quorum within {wait.TotalMilliseconds:0} ms."),
+                };
+                if (readIndex > 0) _host.Instruments.OnRead(requests[index].Consistency);
+            }
+        }
+
+        return replies;
+    }
+
+    /// <summary>Adds read <paramref name="index"/> to the batch's read round of <paramref name="mode"/>, starting the round first; the refusal if it cannot start.</summary>
+    private CacheReply? JoinReadRound(ref ReadRound? round, ReadMode mode, int index)
+    {
+        if (round is null)
+        {
+            if (_pendingReads.Count + _readsAwaitingApply.Count >= _options.MaxPendingReads)
+                return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingReads} read rounds are already waiting on this replica.");
+            var requestId = ++_nextReadId;
+            var completion = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _pendingReads[requestId] = completion;
+            // On a follower the core forwards the request to the leader it knows; with none known it refuses.
+            if (!_node.ReadIndex(requestId, mode))
+            {
+                _pendingReads.Remove(requestId);
+                return NotLeader();
+            }
+
+            round = new ReadRound(requestId, completion);
+        }
+
+        round.Requests.Add(index);
+        return null;
+    }
+
+    /// <summary>The confirmed read index once applied here; 0 if abandoned (leadership changed), -1 on timeout.</summary>
+    private async Task<long> WaitForReadIndexAsync(ReadRound round, TimeSpan timeout)
+    {
+        try
+        {
+            return (long)await round.Completion.Task.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _host.Time);
+        }
+        catch (TimeoutException)
+        {
+            _pendingReads.Remove(round.RequestId);
+            return -1;
+        }
+    }
+
+    /// <summary>Builds the log command of a write request; the refusal if the request is invalid, else null.</summary>
+    private CacheReply? TryBuildCommand(CacheRequest request, out CacheCommand command)
+    {
+        var now = Now;
+        command = default;
+        switch (request.Operation)
+        {
+            case CacheOperation.Put:
+                if (request.Key is null) return InvalidReply("The key is required.");
+                if (request.Value is null) return InvalidReply("The value is required; use an empty array for an empty value.");
+                command = CacheCommand.Put(request.Key, request.Value, request.Ttl, now);
+                break;
+            case CacheOperation.Delete:
+                if (request.Key is null) return InvalidReply("The key is required.");
+                command = CacheCommand.Delete(request.Key, now);
+                break;
+            case CacheOperation.Clear:
+                command = CacheCommand.Clear(now);
+                break;
+            case CacheOperation.RegisterSession:
+                command = CacheCommand.RegisterSession(now);
+                return null;
+            default:
+                return InvalidReply($"Unknown operation {request.Operation}.");
+        }
+
+        if (request.SessionId != 0)
+        {
+            if (request.Sequence <= 0 || request.LowestUnansweredSequence <= 0 || request.LowestUnansweredSequence > request.Sequence)
+                return InvalidReply("A session command needs a positive sequence and a lowest unanswered sequence in [1, sequence].");
+            command = command.WithSession(request.SessionId, request.Sequence, request.LowestUnansweredSequence);
         }
 
         var error = CommandValidator.Check(command, _options.Cache);
         if (error == CommandValidationError.TooManyInFlight)
         {
             // Not bad input: the client's session has more unanswered commands than the replicas keep results for.
-            return Task.FromResult(CacheReply.Fail(CacheStatusCode.Overloaded,
-                $"The client session has more than {_options.Cache.MaxInFlightPerSession} commands awaiting an answer; nothing was proposed."));
+            return CacheReply.Fail(CacheStatusCode.Overloaded,
+                $"The client session has more than {_options.Cache.MaxInFlightPerSession} commands awaiting an answer; nothing was proposed.");
         }
 
-        if (error != CommandValidationError.None) return Invalid(DescribeValidationError(error));
-        return ProposeAndWaitAsync(CommandCodec.Encode(command), timeout);
+        return error == CommandValidationError.None ? null : InvalidReply(DescribeValidationError(error));
     }
 
-    public Task<CacheReply> RegisterSession(TimeSpan timeout)
+    /// <summary>The reads of one batch and one consistency, answered by one read-index request.</summary>
+    private sealed class ReadRound(ulong requestId, TaskCompletionSource<ulong> completion)
     {
-        if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
-        if (!IsLeader) return Task.FromResult(NotLeader());
-        return ProposeAndWaitAsync(CommandCodec.Encode(CacheCommand.RegisterSession(Now)), timeout);
+        public ulong RequestId { get; } = requestId;
+
+        public TaskCompletionSource<ulong> Completion { get; } = completion;
+
+        public List<int> Requests { get; } = [];
     }
 
     /// <summary>
@@ -71,43 +229,6 @@ internal sealed partial class GroupReplica
         return ReadFrom(cache, key, (ulong)cache.AppliedIndex);
     }
 
-    public async Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout)
-    {
-        if (consistency == ReadConsistency.Local) return ReadLocal(key);
-        if (CheckKey(key) is { } invalid) return invalid;
-        if (_fault is not null) return CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-        if (!IsLeader) return NotLeader();
-        if (_pendingReads.Count + _readsAwaitingApply.Count >= _options.MaxPendingReads)
-            return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingReads} reads are already waiting on this replica.");
-
-        var requestId = ++_nextReadId;
-        var completion = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingReads[requestId] = completion;
-        var mode = consistency == ReadConsistency.Lease ? ReadMode.LeaseBased : ReadMode.Safe;
-        if (!_node.ReadIndex(requestId, mode))
-        {
-            _pendingReads.Remove(requestId);
-            return NotLeader();
-        }
-
-        _host.ScheduleFlush();
-        ulong readIndex;
-        try
-        {
-            readIndex = await completion.Task.WaitAsync(timeout, _host.Time);
-        }
-        catch (TimeoutException)
-        {
-            _pendingReads.Remove(requestId);
-            return CacheReply.Fail(CacheStatusCode.Unavailable, $"Leadership could not be confirmed by a quorum within {timeout.TotalMilliseconds:0} ms.");
-        }
-
-        // 0 means the read was abandoned: leadership was lost or the replica stopped.
-        if (readIndex == 0) return _fault is null ? NotLeader() : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
-        _host.Instruments.OnRead(consistency);
-        return ReadFrom(_cache, key, readIndex);
-    }
-
     public Task<CacheReply> RequestRemoval(ulong memberId, TimeSpan timeout)
     {
         if (Unavailable() is { } unavailable) return Task.FromResult(unavailable);
@@ -116,21 +237,18 @@ internal sealed partial class GroupReplica
         return ProposeConfChangeAndWaitAsync(change, timeout);
     }
 
-    private async Task<CacheReply> ProposeAndWaitAsync(byte[] data, TimeSpan timeout)
+    /// <summary>Proposes a command; the outcome completes when the entry is applied (or at once if it was refused).</summary>
+    private ProposedWrite Propose(byte[] data)
     {
         if (_pendingWrites.Count >= _options.MaxPendingProposals)
-            return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica.");
-        var result = _node.Propose(data);
-        return await WaitForOutcomeAsync(result, timeout);
+            return new(0, CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica."));
+        return Track(_node.Propose(data));
     }
 
-    private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout)
-    {
-        var result = _node.ProposeConfChange(change);
-        return await WaitForOutcomeAsync(result, timeout);
-    }
+    private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout) =>
+        await WaitForWriteAsync(Track(_node.ProposeConfChange(change)), timeout);
 
-    private async Task<CacheReply> WaitForOutcomeAsync(ProposeResult result, TimeSpan timeout)
+    private ProposedWrite Track(ProposeResult result)
     {
         switch (result.Outcome)
         {
@@ -138,13 +256,13 @@ internal sealed partial class GroupReplica
                 break;
             case ProposeOutcome.ProposalDropped:
                 _host.Instruments.OnProposalDropped("dropped");
-                return CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied.");
+                return new(0, CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied."));
             case ProposeOutcome.ConfChangePending:
-                return CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending.");
+                return new(0, CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending."));
             case ProposeOutcome.InvalidConfChange:
-                return CacheReply.Fail(CacheStatusCode.InvalidArgument, result.Error ?? "Invalid membership change.");
+                return new(0, CacheReply.Fail(CacheStatusCode.InvalidArgument, result.Error ?? "Invalid membership change."));
             default:
-                return NotLeader();
+                return new(0, NotLeader());
         }
 
         _host.Instruments.OnProposed();
@@ -152,15 +270,29 @@ internal sealed partial class GroupReplica
         var completion = new TaskCompletionSource<CacheReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _lastProposalTimestamp);
         _host.ScheduleFlush();
+        return new(result.Id.Index, completion.Task);
+    }
+
+    private async Task<CacheReply> WaitForWriteAsync(ProposedWrite write, TimeSpan timeout)
+    {
         try
         {
-            return await completion.Task.WaitAsync(timeout, _host.Time);
+            return await write.Outcome.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _host.Time);
         }
         catch (TimeoutException)
         {
             // The entry is in the leader's log and may still commit: its outcome is unknown, never "not applied".
-            if (_pendingWrites.TryGetValue(result.Id.Index, out var pending) && pending.Completion == completion) _pendingWrites.Remove(result.Id.Index);
-            return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The command was proposed at index {result.Id.Index} but not applied within {timeout.TotalMilliseconds:0} ms; it may or may not take effect.");
+            if (_pendingWrites.TryGetValue(write.Index, out var pending) && pending.Completion.Task == write.Outcome) _pendingWrites.Remove(write.Index);
+            return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The command was proposed at index {write.Index} but not applied within {timeout.TotalMilliseconds:0} ms; it may or may not take effect.");
+        }
+    }
+
+    /// <summary>A proposed write: its log index (0 if refused) and its outcome.</summary>
+    private readonly record struct ProposedWrite(ulong Index, Task<CacheReply> Outcome)
+    {
+        public ProposedWrite(ulong index, CacheReply refusal)
+            : this(index, Task.FromResult(refusal))
+        {
         }
     }
 
@@ -214,7 +346,7 @@ internal sealed partial class GroupReplica
         return new CacheReply { Status = CacheStatusCode.NotLeader, LeaderHint = hint, Message = hint is null ? "No leader is known." : "This replica is not the leader." };
     }
 
-    private static Task<CacheReply> Invalid(string message) => Task.FromResult(CacheReply.Fail(CacheStatusCode.InvalidArgument, message));
+    private static CacheReply InvalidReply(string message) => CacheReply.Fail(CacheStatusCode.InvalidArgument, message);
 
     private string DescribeValidationError(CommandValidationError error) => error switch
     {

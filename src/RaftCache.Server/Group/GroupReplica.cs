@@ -36,6 +36,7 @@ internal sealed partial class GroupReplica
     private long _lastProposalTimestamp;
     private long _lastMembershipCheck;
     private string? _fault;
+    private SiloAddress? _leaderSilo;
     private TaskCompletionSource? _leaderChanged;
 
     private GroupReplica(IReplicaHost host, GroupId id, MemStorage log, CacheStateMachine cache, ILogger logger)
@@ -95,6 +96,9 @@ internal sealed partial class GroupReplica
 
     /// <summary>The leader this replica knows, or <see cref="RaftConfig.None"/>.</summary>
     public ulong Leader => _softState.Leader;
+
+    /// <summary>The silo of the leader this replica knows, or null; safe from any thread.</summary>
+    public SiloAddress? LeaderSilo => Volatile.Read(ref _leaderSilo);
 
     /// <summary>The reason the replica stopped, or null while healthy.</summary>
     public string? Fault => Volatile.Read(ref _fault);
@@ -315,13 +319,15 @@ internal sealed partial class GroupReplica
         _softState = softState;
         if (previous.Leader != softState.Leader)
         {
+            Volatile.Write(ref _leaderSilo, softState.Leader != RaftConfig.None && _host.TryRoute(softState.Leader, out var silo) ? silo : null);
             _host.Instruments.OnLeaderChanged();
             LogLeaderChanged(_logger, Id, _host.MemberId, softState.Leader, _term, softState.Role);
         }
 
-        if (previous.Role == StateRole.Leader && softState.Role != StateRole.Leader)
+        if (previous.Leader != softState.Leader || (previous.Role == StateRole.Leader && softState.Role != StateRole.Leader))
         {
-            // Reads waiting for a read index will never be answered by this node now; let the façade retry elsewhere.
+            // Read-index requests are answered by the leader that took them (here, or the one a follower forwarded them
+            // to): after a change they may never be answered. Let the façade retry them.
             foreach (var read in _pendingReads.Values) read.TrySetResult(0);
             _pendingReads.Clear();
         }

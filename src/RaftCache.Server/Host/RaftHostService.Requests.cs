@@ -7,14 +7,21 @@ internal sealed partial class RaftHostService
 {
     private static readonly CacheReply NotJoined = CacheReply.Fail(CacheStatusCode.Unavailable, "This replica has not joined a Raft group yet.");
 
-    public Task<CacheReply> Write(CacheWrite write, TimeSpan timeout) =>
-        Group is { } group ? group.Write(write, timeout) : Task.FromResult(NotJoined);
+    public Task<CacheReply[]> Execute(CacheRequest[] requests, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        return Group is { } group ? group.Execute(requests, timeout) : Task.FromResult(Enumerable.Repeat(NotJoined, requests.Length).ToArray());
+    }
 
-    public Task<CacheReply> RegisterSession(TimeSpan timeout) =>
-        Group is { } group ? group.RegisterSession(timeout) : Task.FromResult(NotJoined);
-
-    public Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout) =>
-        Group is { } group ? group.Read(key, consistency, timeout) : Task.FromResult(NotJoined);
+    /// <summary>The silo of the leader this silo's replica knows, or null; safe from any thread (the façade routes by it).</summary>
+    public SiloAddress? LeaderSilo
+    {
+        get
+        {
+            var groups = Volatile.Read(ref _published);
+            return groups.Length == 0 ? null : groups[0].LeaderSilo;
+        }
+    }
 
     /// <summary>
     /// A <see cref="ReadConsistency.Local"/> read of this silo's replica. Thread-safe: the cache state machine's reads

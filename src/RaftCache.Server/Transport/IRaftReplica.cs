@@ -18,17 +18,13 @@ internal interface IRaftReplica : IGrainService
     [Alias("InstallSnapshotChunk")]
     Task<bool> InstallSnapshotChunk(SnapshotChunk chunk);
 
-    /// <summary>Proposes a write if this replica leads; otherwise answers <see cref="CacheStatusCode.NotLeader"/>.</summary>
-    [Alias("Write")]
-    Task<CacheReply> Write(CacheWrite write, TimeSpan timeout);
-
-    /// <summary>Registers a client session if this replica leads.</summary>
-    [Alias("RegisterSession")]
-    Task<CacheReply> RegisterSession(TimeSpan timeout);
-
-    /// <summary>Reads a key; Linearizable and Lease reads need the leader, Local reads are served here.</summary>
-    [Alias("Read")]
-    Task<CacheReply> Read(byte[] key, ReadConsistency consistency, TimeSpan timeout);
+    /// <summary>
+    /// Runs a batch of independent operations on this silo's replica: writes and lease reads if it leads (otherwise
+    /// <see cref="CacheStatusCode.NotLeader"/> with the leader it knows), linearizable reads as leader or follower,
+    /// local reads from its own state. One reply per request, in order.
+    /// </summary>
+    [Alias("Execute")]
+    Task<CacheReply[]> Execute(CacheRequest[] requests, TimeSpan timeout);
 
     /// <summary>This replica's status.</summary>
     [Alias("GetStatus")]

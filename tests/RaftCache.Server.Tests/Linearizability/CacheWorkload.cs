@@ -141,7 +141,7 @@ internal sealed class CacheWorkload : IAsyncDisposable
                 var value = Encoding.UTF8.GetBytes($"c{client}-{written++}");
                 await RecordAsync(client, OperationKind.Put, key, value, async () =>
                 {
-                    if (sessionless) await WriteWithoutSessionAsync(new CacheWrite { Kind = CacheWriteKind.Put, Key = keyBytes, Value = value });
+                    if (sessionless) await WriteWithoutSessionAsync(new CacheRequest { Operation = CacheOperation.Put, Key = keyBytes, Value = value });
                     else await session.PutAsync(keyBytes, value);
                     return OperationResult.None;
                 });
@@ -149,7 +149,7 @@ internal sealed class CacheWorkload : IAsyncDisposable
             else if (roll < 60)
             {
                 await RecordAsync(client, OperationKind.Delete, key, null, async () => OperationResult.Deleted(sessionless
-                    ? (await WriteWithoutSessionAsync(new CacheWrite { Kind = CacheWriteKind.Delete, Key = keyBytes })).KeyExisted
+                    ? (await WriteWithoutSessionAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = keyBytes })).KeyExisted
                     : await session.DeleteAsync(keyBytes)));
             }
             else
@@ -165,9 +165,9 @@ internal sealed class CacheWorkload : IAsyncDisposable
     }
 
     /// <summary>A write with no client session; a failed reply becomes the typed error that says what is known.</summary>
-    private async Task<CacheReply> WriteWithoutSessionAsync(CacheWrite write)
+    private async Task<CacheReply> WriteWithoutSessionAsync(CacheRequest write)
     {
-        var reply = await _cluster.Facade.Write(write);
+        var reply = await _cluster.Facade.WriteAsync(write);
         return reply.Status == CacheStatusCode.Ok ? reply : throw RaftCacheException.From(reply);
     }
 

@@ -109,7 +109,7 @@ internal sealed class LinearizabilityRun(int seed, LinearizabilitySettings setti
             var replica = cluster.Replica(silo);
             foreach (var (key, expected) in final)
             {
-                var reply = await replica.Read(Encoding.UTF8.GetBytes(key), ReadConsistency.Local, settings.RequestTimeout);
+                var reply = await replica.ReadAsync(Encoding.UTF8.GetBytes(key), ReadConsistency.Local, settings.RequestTimeout);
                 if (reply.Status != CacheStatusCode.Ok || !Equal(reply.Value, expected))
                     _problems.Add($"Replica on {silo.SiloAddress} holds {Text(reply.Value)} ({reply.Status}) for {key}; the final linearizable read returned {Text(expected)}.");
             }

@@ -42,7 +42,7 @@ public class LinearizabilityTests(ITestOutputHelper output)
         long staleReads = 0;
         async Task<byte[]?> ReadFromPartitionedFollower(int client, byte[] key, TimeSpan timeout)
         {
-            var reply = await stale.Read(key, ReadConsistency.Local, timeout);
+            var reply = await stale.ReadAsync(key, ReadConsistency.Local, timeout);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             Interlocked.Increment(ref staleReads);
             return reply.Value;

@@ -1,0 +1,59 @@
+namespace RaftCache;
+
+/// <summary>The operations a <see cref="CacheRequest"/> asks for.</summary>
+public enum CacheOperation : byte
+{
+    /// <summary>Read a key at the request's <see cref="CacheRequest.Consistency"/>.</summary>
+    Get = 0,
+
+    /// <summary>Store a value under a key, optionally with a time to live.</summary>
+    Put = 1,
+
+    /// <summary>Remove a key.</summary>
+    Delete = 2,
+
+    /// <summary>Remove every key.</summary>
+    Clear = 3,
+
+    /// <summary>Register a client session through the log; the reply's <see cref="CacheReply.SessionId"/> carries its id.</summary>
+    RegisterSession = 4,
+}
+
+/// <summary>
+/// One cache operation as it travels to the cluster, alone or in a batch. A write may carry a client session: the
+/// replicas apply a given (<see cref="SessionId"/>, <see cref="Sequence"/>) at most once and answer a retry with the
+/// original result (Raft thesis §6.3).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("RaftCache.CacheRequest")]
+public sealed record CacheRequest
+{
+    /// <summary>Which operation.</summary>
+    [Id(0)] public CacheOperation Operation { get; init; }
+
+    /// <summary>The key (Get, Put, Delete).</summary>
+    [Id(1)] public byte[]? Key { get; init; }
+
+    /// <summary>The value (Put).</summary>
+    [Id(2)] public byte[]? Value { get; init; }
+
+    /// <summary>Time to live (Put); null for no expiry.</summary>
+    [Id(3)] public TimeSpan? Ttl { get; init; }
+
+    /// <summary>How fresh a read must be (Get).</summary>
+    [Id(4)] public ReadConsistency Consistency { get; init; }
+
+    /// <summary>The client session of a write, or 0 for none (then a retry may apply twice).</summary>
+    [Id(5)] public long SessionId { get; init; }
+
+    /// <summary>The write's sequence number in its session, from 1.</summary>
+    [Id(6)] public long Sequence { get; init; }
+
+    /// <summary>The lowest sequence number whose answer the client has not yet received; results below it are forgotten.</summary>
+    [Id(7)] public long LowestUnansweredSequence { get; init; }
+
+    /// <summary>Whether the operation goes through the replicated log.</summary>
+    public bool IsWrite => Operation != CacheOperation.Get;
+
+    /// <summary>The bytes the request carries (key and value), for sizing batches.</summary>
+    public int PayloadBytes => (Key?.Length ?? 0) + (Value?.Length ?? 0);
+}
