@@ -18,7 +18,14 @@ namespace RaftCache.StateMachine;
 /// </remarks>
 public sealed class SnapshotChunkProducer
 {
+    // Entries looked ahead at once; see FillBatch.
+    private const int BatchSize = 64;
+
     private readonly StateMachineView _view;
+    private readonly byte[][] _batch = new byte[BatchSize][];
+    private int _batchPosition;
+    private int _batchLength;
+    private int _touched;
     private readonly XxHash64 _hash = new();
     private readonly byte[] _staged = new byte[SnapshotFormat.MaxStagedBytes];
     private int _stagedPosition;
@@ -226,42 +233,35 @@ public sealed class SnapshotChunkProducer
 
     private void NextEntry(Span<byte> s)
     {
-        var pages = _view.Pages;
-        while (_page < pages.Length)
+        if (_batchPosition == _batchLength)
         {
-            var page = pages[_page];
-            while (_slot < page.Length)
+            FillBatch();
+        }
+
+        if (_batchPosition < _batchLength)
+        {
+            var entry = _batch[_batchPosition];
+            _batch[_batchPosition++] = null!;
+            var flags = Entry.Flags(entry);
+            s[0] = flags;
+            BinaryPrimitives.WriteInt64LittleEndian(s[1..], Entry.WriteIndex(entry));
+            var length = 9;
+            if ((flags & Entry.HasDeadline) != 0)
             {
-                var entry = page[_slot++];
-                if (entry is null || ReferenceEquals(entry, EntryTable.Tombstone))
-                {
-                    continue;
-                }
-
-                var flags = Entry.Flags(entry);
-                s[0] = flags;
-                BinaryPrimitives.WriteInt64LittleEndian(s[1..], Entry.WriteIndex(entry));
-                var length = 9;
-                if ((flags & Entry.HasDeadline) != 0)
-                {
-                    BinaryPrimitives.WriteInt64LittleEndian(s[length..], Entry.Deadline(entry));
-                    length += 8;
-                }
-
-                var keyLength = Entry.KeyLength(entry);
-                var valueLength = Entry.ValueLength(entry);
-                length += CommandCodec.WriteVarint(s[length..], (ulong)keyLength);
-                length += CommandCodec.WriteVarint(s[length..], (ulong)valueLength);
-                Stage(length);
-                _tail = entry;
-                _tailPosition = Entry.KeyOffset(entry);
-                _entries++;
-                _dataBytes += keyLength + valueLength;
-                return;
+                BinaryPrimitives.WriteInt64LittleEndian(s[length..], Entry.Deadline(entry));
+                length += 8;
             }
 
-            _page++;
-            _slot = 0;
+            var keyLength = Entry.KeyLength(entry);
+            var valueLength = Entry.ValueLength(entry);
+            length += CommandCodec.WriteVarint(s[length..], (ulong)keyLength);
+            length += CommandCodec.WriteVarint(s[length..], (ulong)valueLength);
+            Stage(length);
+            _tail = entry;
+            _tailPosition = Entry.KeyOffset(entry);
+            _entries++;
+            _dataBytes += keyLength + valueLength;
+            return;
         }
 
         // The header promised these totals; a mismatch would be a bug in the view's copy-on-write, and a snapshot with a
@@ -273,6 +273,47 @@ public sealed class SnapshotChunkProducer
         }
 
         _phase = Phase.Checksum;
+    }
+
+    /// <summary>
+    /// Collects the next entries in table order and touches each cache line of each. Table order is hash order, so
+    /// consecutive entries lie far apart in memory and each costs cache misses; touching a batch in a tight loop of
+    /// independent loads lets the processor overlap those misses instead of taking them one by one while copying
+    /// (version 1 wrote heap order, which happened to follow allocation order). Measured at one million entries:
+    /// 290–335 ms without, 194–200 ms with (docs/state-machine.md, Performance).
+    /// </summary>
+    private void FillBatch()
+    {
+        _batchPosition = 0;
+        _batchLength = 0;
+        var pages = _view.Pages;
+        var touched = 0;
+        while (_batchLength < BatchSize && _page < pages.Length)
+        {
+            var page = pages[_page];
+            if (_slot == page.Length)
+            {
+                _page++;
+                _slot = 0;
+                continue;
+            }
+
+            var entry = page[_slot++];
+            if (entry is null || ReferenceEquals(entry, EntryTable.Tombstone))
+            {
+                continue;
+            }
+
+            for (var b = Entry.FixedHeaderBytes - 1; b < entry.Length; b += 64)
+            {
+                touched += entry[b];
+            }
+
+            touched += entry[^1];
+            _batch[_batchLength++] = entry;
+        }
+
+        _touched += touched; // kept, so that the loads are not optimized away
     }
 
     private void Stage(int length)

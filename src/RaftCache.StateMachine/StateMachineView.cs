@@ -10,7 +10,7 @@ namespace RaftCache.StateMachine;
 /// </summary>
 /// <remarks>
 /// <para>Threading: every member may be called from any thread, concurrently with applies on the state machine and with
-/// other views. Each <see cref="SnapshotChunkProducer"/> is a cursor for one thread at a time; several producers of the
+/// other views, once the view has been handed over by any synchronizing means (a task, a queue, a lock). Each <see cref="SnapshotChunkProducer"/> is a cursor for one thread at a time; several producers of the
 /// same view may run at once. <see cref="Dispose"/> may be called from any thread, even while a producer is writing a
 /// chunk: the sharing ends when that chunk is done, and later chunks throw <see cref="ObjectDisposedException"/>.</para>
 /// <para>What it holds: a copy of the key table's page directory (not the pages: pages are copied by the state machine

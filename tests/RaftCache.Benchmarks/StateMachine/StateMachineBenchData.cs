@@ -33,6 +33,21 @@ internal static class StateMachineBenchData
         return entries;
     }
 
+    /// <summary>Puts without TTL of keys drawn at random (seeded) from <c>0 .. keySpace - 1</c>: overwrites all over the table.</summary>
+    public static byte[][] RandomOverwrites(int count, int keySpace, int seed)
+    {
+        var random = new Random(seed);
+        var value = new byte[ValueBytes];
+        value.AsSpan().Fill(0xCD);
+        var entries = new byte[count][];
+        for (var i = 0; i < count; i++)
+        {
+            entries[i] = CommandCodec.Encode(CacheCommand.Put(Key(random.Next(keySpace)), value, null, StartTime + i));
+        }
+
+        return entries;
+    }
+
     public static CacheStateMachineOptions LargeOptions() => new() { MaxEntries = 20_000_000, MaxTotalBytes = 16L << 30 };
 
     public static CacheStateMachine Filled(int count)
