@@ -479,23 +479,11 @@ public sealed partial class CacheStateMachine
         Volatile.Write(ref _totalBytes, _totalBytes + bytes);
     }
 
-    /// <summary>
-    /// Copies and validates options, including the rule that ties <see cref="CacheStateMachineOptions.MaxTotalBytes"/>
-    /// to the per-entry overhead, so that any single valid entry fits the byte bound.
-    /// </summary>
+    /// <summary>Copies and validates options.</summary>
     internal static CacheStateMachineOptions ValidatedCopy(CacheStateMachineOptions? options)
     {
         var copy = (options ?? new CacheStateMachineOptions()).Clone();
         copy.Validate();
-        var smallest = (long)copy.MaxKeyBytes + copy.MaxValueBytes + CacheStateMachineOptions.EntryOverheadBytes;
-        if (copy.MaxTotalBytes < smallest)
-        {
-#pragma warning disable CA2208 // ParamName names the setting, as CacheStateMachineOptions.Validate does.
-            throw new ArgumentOutOfRangeException(nameof(CacheStateMachineOptions.MaxTotalBytes), copy.MaxTotalBytes,
-                $"CacheStateMachineOptions.MaxTotalBytes must be at least MaxKeyBytes + MaxValueBytes + EntryOverheadBytes ({smallest}) so that any valid entry fits; it is {copy.MaxTotalBytes}.");
-#pragma warning restore CA2208
-        }
-
         return copy;
     }
 

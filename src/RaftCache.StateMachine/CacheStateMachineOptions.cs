@@ -55,7 +55,7 @@ public sealed class CacheStateMachineOptions
     /// </summary>
     /// <value>
     /// Default 1 GiB. At least <see cref="MaxKeyBytes"/> + <see cref="MaxValueBytes"/> + <see cref="EntryOverheadBytes"/>,
-    /// so any valid entry fits (the state machine's constructor checks the overhead part).
+    /// so any valid entry fits.
     /// </value>
     public long MaxTotalBytes { get; set; } = 1L << 30;
 
@@ -108,10 +108,10 @@ public sealed class CacheStateMachineOptions
             yield return (nameof(MaxTtl), MaxTtl, $"must be between 1 ms and {MaxTtlCeiling.TotalDays} days");
         if (MaxEntries < 1)
             yield return (nameof(MaxEntries), MaxEntries, "must be at least 1");
-        if (MaxTotalBytes < (long)MaxKeyBytes + MaxValueBytes)
+        if (MaxTotalBytes < (long)MaxKeyBytes + MaxValueBytes + EntryOverheadBytes)
         {
             yield return (nameof(MaxTotalBytes), MaxTotalBytes,
-                $"must be at least {nameof(MaxKeyBytes)} + {nameof(MaxValueBytes)} ({(long)MaxKeyBytes + MaxValueBytes}) so that any valid entry fits");
+                $"must be at least {nameof(MaxKeyBytes)} + {nameof(MaxValueBytes)} + {nameof(EntryOverheadBytes)} ({(long)MaxKeyBytes + MaxValueBytes + EntryOverheadBytes}) so that any valid entry fits");
         }
 
         if (SessionIdleTimeout < TimeSpan.FromMilliseconds(1) || SessionIdleTimeout > MaxTtlCeiling)

@@ -37,7 +37,7 @@ public class CacheStateMachineOptionsTests
             [
                 "RaftCache:Cache:MaxKeyBytes must be between 1 and 67108864 (is 0).",
                 "RaftCache:Cache:MaxValueBytes must be between 0 and 67108864 (is 70000000).",
-                "RaftCache:Cache:MaxTotalBytes must be at least MaxKeyBytes + MaxValueBytes (70000000) so that any valid entry fits (is 1000).",
+                "RaftCache:Cache:MaxTotalBytes must be at least MaxKeyBytes + MaxValueBytes + EntryOverheadBytes (70000072) so that any valid entry fits (is 1000).",
             ],
             options.GetErrors("RaftCache:Cache:"));
     }
