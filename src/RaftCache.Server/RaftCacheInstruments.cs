@@ -23,6 +23,7 @@ public sealed class RaftCacheInstruments
     private long _snapshotsSentTotal;
     private long _snapshotsReceivedTotal;
     private long _snapshotPiecesSentTotal;
+    private long _followerReadsTotal;
     private long _proposalsTotal;
     private long _leaderChangesTotal;
     private Func<(int Role, ulong Term, ulong Commit, ulong Applied)> _observe = () => default;
@@ -52,6 +53,9 @@ public sealed class RaftCacheInstruments
     /// <summary>Snapshots this silo's replica sent.</summary>
     public long SnapshotsSent => Interlocked.Read(ref _snapshotsSentTotal);
 
+    /// <summary>Linearizable reads this silo's replicas served as followers (thesis §6.4).</summary>
+    public long FollowerReads => Interlocked.Read(ref _followerReadsTotal);
+
     /// <summary>Pieces of snapshots this silo's replicas streamed to others.</summary>
     public long SnapshotPiecesSent => Interlocked.Read(ref _snapshotPiecesSentTotal);
 
@@ -76,7 +80,11 @@ public sealed class RaftCacheInstruments
 
     internal void OnProposalApplied(TimeSpan duration) => _proposalDuration.Record(duration.TotalMilliseconds);
 
-    internal void OnRead(ReadConsistency consistency) => _reads.Add(1, new KeyValuePair<string, object?>("consistency", consistency.ToString()));
+    internal void OnRead(ReadConsistency consistency, bool byFollower = false)
+    {
+        _reads.Add(1, new KeyValuePair<string, object?>("consistency", consistency.ToString()), new KeyValuePair<string, object?>("replica", byFollower ? "follower" : "leader"));
+        if (byFollower && consistency != ReadConsistency.Local) Interlocked.Increment(ref _followerReadsTotal);
+    }
 
     internal void OnMessagesSent(int count)
     {

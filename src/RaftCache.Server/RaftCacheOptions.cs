@@ -90,6 +90,13 @@ public sealed class RaftCacheOptions
         }
     }
 
+    /// <summary>
+    /// A deliberate bug for the linearizability tests' canary, never set otherwise: a read served by read index does
+    /// not wait until the replica has applied that index. A follower behind the leader then answers from stale state,
+    /// which the checker must catch.
+    /// </summary>
+    internal bool CanaryServeReadsBeforeApplying { get; set; }
+
     /// <summary>Limits and bounds of the cache itself (key and value sizes, TTL, capacity, sessions).</summary>
     public CacheStateMachineOptions Cache { get; set; } = new();
 }

@@ -10,6 +10,7 @@ namespace RaftCache.Server.Tests;
 public sealed class RaftFaults
 {
     private readonly ConcurrentDictionary<(string From, string To), bool> _cut = new();
+    private readonly ConcurrentDictionary<string, int> _delayTo = new();
     private volatile int _maxDelayMs;
     private int _seed = 1;
 
@@ -46,6 +47,12 @@ public sealed class RaftFaults
     /// <summary>Delays each replica call by a random time up to <paramref name="maxDelay"/>, which also reorders them.</summary>
     public void DelayUpTo(TimeSpan maxDelay) => _maxDelayMs = (int)maxDelay.TotalMilliseconds;
 
+    /// <summary>
+    /// Delays each Raft call to <paramref name="silo"/> by a random time up to <paramref name="maxDelay"/>: that
+    /// replica lags, and what it receives arrives reordered (a read-index answer may overtake the entries it covers).
+    /// </summary>
+    public void DelayTo(SiloAddress silo, TimeSpan maxDelay) => _delayTo[silo.ToString()] = (int)maxDelay.TotalMilliseconds;
+
     /// <summary>Whether replica calls are being delayed now.</summary>
     public bool IsDelaying => _maxDelayMs > 0;
 
@@ -56,6 +63,7 @@ public sealed class RaftFaults
     public void Heal()
     {
         _cut.Clear();
+        _delayTo.Clear();
         _maxDelayMs = 0;
     }
 
@@ -63,9 +71,9 @@ public sealed class RaftFaults
 
     internal bool IsCut(SiloAddress from, SiloAddress to) => _cut.ContainsKey((from.ToString(), to.ToString()));
 
-    internal int NextDelayMs()
+    internal int NextDelayMs(SiloAddress to)
     {
-        var max = _maxDelayMs;
+        var max = Math.Max(_maxDelayMs, _delayTo.GetValueOrDefault(to.ToString()));
         if (max <= 0) return 0;
         // A cheap thread-safe pseudo-random sequence; the exact delays need not be reproducible.
         var x = (uint)Interlocked.Add(ref _seed, 0x6F4F2A35);
@@ -95,7 +103,7 @@ internal sealed class RaftFaultFilter(RaftFaults faults, ILocalSiloDetails local
                 throw new SiloUnavailableException($"Test partition: {localSilo.SiloAddress} cannot reach {to}.");
             }
 
-            var delay = faults.NextDelayMs();
+            var delay = faults.NextDelayMs(to);
             if (delay > 0) await Task.Delay(delay);
         }
 

@@ -117,7 +117,7 @@ internal sealed partial class GroupReplica
                     0 => NotLeader(),
                     _ => CacheReply.Fail(CacheStatusCode.Unavailable, $"The read index was not confirmed by the leader and a quorum within {wait.TotalMilliseconds:0} ms."),
                 };
-                if (readIndex > 0) _host.Instruments.OnRead(requests[index].Consistency);
+                if (readIndex > 0) _host.Instruments.OnRead(requests[index].Consistency, byFollower: !IsLeader);
             }
         }
 
@@ -307,7 +307,10 @@ internal sealed partial class GroupReplica
     private void OnReadState(ReadState readState)
     {
         if (!_pendingReads.Remove(readState.RequestId, out var completion)) return;
-        _readsAwaitingApply.Enqueue(completion, readState.Index);
+        // Thesis §6.4: the read may only be served once this replica has applied the read index. (The canary skips
+        // the wait on purpose, to show that the tests would catch it.)
+        if (_options.CanaryServeReadsBeforeApplying) completion.TrySetResult(Math.Max(readState.Index, 1));
+        else _readsAwaitingApply.Enqueue(completion, readState.Index);
     }
 
     private void CompleteReadsUpTo(ulong applied)

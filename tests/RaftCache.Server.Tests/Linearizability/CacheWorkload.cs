@@ -6,9 +6,10 @@ using RaftCache.Linearizability;
 namespace RaftCache.Server.Tests.Linearizability;
 
 /// <summary>
-/// Logical clients, each with its own <see cref="RaftCacheClient"/> (so its own session), issuing puts of unique values,
-/// deletes and gets over a few shared keys, one operation at a time, and recording every one in a
-/// <see cref="HistoryRecorder"/>.
+/// Logical clients issuing puts of unique values, deletes and gets over a few shared keys, one operation at a time
+/// each, and recording every one in a <see cref="HistoryRecorder"/>. Clients share typed clients in threes (so a
+/// session each three), each limited to one call in flight: their concurrent operations travel in batches, as an
+/// application's requests do through its one <see cref="RaftCacheClient"/> under load.
 /// </summary>
 /// <remarks>
 /// Outcomes: Ok with the result; Failed only for the typed errors that guarantee nothing was applied
@@ -47,7 +48,13 @@ internal sealed class CacheWorkload : IAsyncDisposable
         Seed = seed;
     }
 
+    /// <summary>Logical clients that share one typed client, so that their operations are batched together.</summary>
+    public const int ClientsPerSession = 3;
+
     public HistoryRecorder Recorder { get; }
+
+    /// <summary>Batch calls the workload's typed clients sent, and the operations they carried.</summary>
+    public (long Calls, long Commands) Batches => (_sessions.Sum(s => s.BatchStatistics.Calls), _sessions.Sum(s => s.BatchStatistics.Commands));
 
     public IReadOnlyList<string> Keys { get; }
 
@@ -59,14 +66,20 @@ internal sealed class CacheWorkload : IAsyncDisposable
 
     public void Start()
     {
+        RaftCacheClient? session = null;
         for (var c = 0; c < _settings.Clients; c++)
         {
             var client = c;
-            var session = new RaftCacheClient(_cluster.Cluster.Client);
-            _sessions.Add(session);
+            if (c % ClientsPerSession == 0)
+            {
+                session = new RaftCacheClient(_cluster.Cluster.Client, new RaftCacheClientOptions { MaxCallsInFlight = 1 });
+                _sessions.Add(session);
+            }
+
             // Each client's choices are a function of the seed alone; only the interleaving depends on timing.
             var random = new Random(HashCode.Combine(Seed, client));
-            _clients.Add(Task.Run(() => RunClientAsync(client, session, random, _stop.Token)));
+            var shared = session!;
+            _clients.Add(Task.Run(() => RunClientAsync(client, shared, random, _stop.Token)));
         }
     }
 

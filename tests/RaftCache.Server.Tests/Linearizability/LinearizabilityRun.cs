@@ -53,6 +53,9 @@ internal sealed class LinearizabilityRun(int seed, LinearizabilitySettings setti
                 await CheckReplicasAsync(cluster, final);
 
                 var leaderChangesSeen = cluster.Cluster.GetActiveSilos().Sum(s => cluster.SiloService<RaftCacheInstruments>(s).LeaderChanges);
+                var followerReads = cluster.Cluster.GetActiveSilos().Sum(s => cluster.SiloService<RaftCacheInstruments>(s).FollowerReads);
+                Note($"linearizable reads served by followers on the surviving silos: {followerReads}");
+                if (followerReads < 1) _problems.Add("No linearizable read was served by a follower.");
                 Note($"faults: {string.Join(", ", schedule.Applied)}");
                 // Each replica counts every change of the leader it knows, including learning the first one, so the sum
                 // over replicas is larger than the number of elections; the schedule's own observation is required.
@@ -139,6 +142,14 @@ internal sealed class LinearizabilityRun(int seed, LinearizabilitySettings setti
         }
 
         if (unknownWrites < 1) _problems.Add("No write had an unknown outcome, although the leader was killed while writes were in flight.");
+        if (workload is not null)
+        {
+            var (calls, commands) = workload.Batches;
+            Note($"batches: {commands} operations in {calls} calls ({(calls == 0 ? 0 : (double)commands / calls):F2} per call)");
+            // Clients pause a few milliseconds between operations, so batches stay small; above 1.1 operations per call
+            // means thousands of calls carried several.
+            if (commands < calls * 1.1) _problems.Add($"Too few operations were batched: {commands} operations in {calls} calls (at least 1.1 per call expected).");
+        }
     }
 
     private void Note(string line) => _report.AppendLine(line);

@@ -66,4 +66,68 @@ public class LinearizabilityTests(ITestOutputHelper output)
         var violation = result.Keys.First(k => k.Verdict == Verdict.NotLinearizable);
         Assert.NotEmpty(violation.Unplaced);
     }
+
+    /// <summary>
+    /// Follower reads (thesis §6.4) from a follower that lags and receives its messages reordered: a read-index answer
+    /// may overtake the entries it covers, so the follower must wait until it has applied the index. It does, and the
+    /// history is linearizable.
+    /// </summary>
+    [Fact]
+    public async Task LinearizableReadsServedByALaggingFollowerAreLinearizable()
+    {
+        var (result, followerReads, report) = await ReadThroughALaggingFollowerAsync(canary: false);
+        output.WriteLine(report);
+        Assert.True(followerReads > 0, "No read was served by the follower.");
+        Assert.True(result.IsLinearizable, result.Explain());
+    }
+
+    /// <summary>
+    /// The canary of follower reads: the same run, with the follower answering as soon as the read index arrives
+    /// instead of once it has applied it, must be judged not linearizable.
+    /// </summary>
+    [Fact]
+    public async Task FollowerReadsThatDoNotWaitToApplyTheReadIndexAreJudgedNotLinearizable()
+    {
+        var (result, followerReads, report) = await ReadThroughALaggingFollowerAsync(canary: true);
+        output.WriteLine(report);
+        Assert.True(followerReads > 0, "No read was served by the follower.");
+        Assert.True(result.Verdict == Verdict.NotLinearizable, $"Reads before applying were not detected: {result.Explain()}");
+    }
+
+    private static async Task<(CheckResult Result, long FollowerReads, string Report)> ReadThroughALaggingFollowerAsync(bool canary)
+    {
+        var settings = LinearizabilitySettings.FromEnvironment();
+        await using var cluster = await CacheCluster.StartAsync(3, options =>
+        {
+            options.RequestTimeout = settings.RequestTimeout;
+            options.CanaryServeReadsBeforeApplying = canary;
+        });
+        await cluster.WaitForStableGroupAsync(voters: 3, settings.RecoveryDeadline);
+        var leader = await cluster.LeaderSiloAsync();
+        var follower = cluster.Cluster.GetActiveSilos().First(s => s != leader);
+        cluster.Faults.DelayTo(follower.SiloAddress, TimeSpan.FromMilliseconds(300));
+        var replica = cluster.Replica(follower);
+        var instruments = cluster.SiloService<RaftCacheInstruments>(follower);
+        var before = instruments.FollowerReads;
+
+        async Task<byte[]?> ReadThroughTheFollower(int client, byte[] key, TimeSpan timeout)
+        {
+            var reply = await replica.ReadAsync(key, ReadConsistency.Linearizable, timeout);
+            return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
+        }
+
+        var recorder = new HistoryRecorder();
+        await using (var workload = new CacheWorkload(cluster, recorder, settings, seed: settings.FirstSeed, ReadThroughTheFollower))
+        {
+            workload.Start();
+            await workload.WaitForOkOperationsAsync(400, settings.RecoveryDeadline);
+            await workload.StopAsync();
+        }
+
+        cluster.Faults.Heal();
+        var history = recorder.ToHistory();
+        var result = LinearizabilityChecker.Check(history, settings.CheckBudget);
+        var followerReads = instruments.FollowerReads - before;
+        return (result, followerReads, $"{history.Operations.Count} operations, {followerReads} reads served by the lagging follower{Environment.NewLine}{result.Explain()}");
+    }
 }
