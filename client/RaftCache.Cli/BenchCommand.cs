@@ -18,10 +18,26 @@ internal sealed record BenchSettings(
 /// <param name="Tally">Successes, misses and errors by type.</param>
 /// <param name="Seconds">The measured time.</param>
 /// <param name="Latency">Latencies of the successful operations.</param>
-internal sealed record PhaseResult(string Name, BenchTally Tally, double Seconds, LatencyHistogram Latency)
+/// <param name="Traffic">Orleans messages and the client's batch calls during the measured time.</param>
+internal sealed record PhaseResult(string Name, BenchTally Tally, double Seconds, LatencyHistogram Latency, Traffic Traffic)
 {
     /// <summary>Successful operations per second: failed ones are no throughput.</summary>
     public double OpsPerSecond => Tally.OpsPerSecond(Seconds);
+
+    /// <summary>Orleans messages (sent by the silos, and by this client) per operation.</summary>
+    public double MessagesPerOperation => Tally.Attempts == 0 ? 0 : (double)Traffic.Messages / Tally.Attempts;
+}
+
+/// <summary>What crossed the wire during a phase: Orleans messages sent by the silos, and this client's calls and the operations they carried.</summary>
+internal readonly record struct Traffic(long SiloMessages, long Calls, long Commands)
+{
+    /// <summary>Every Orleans message: the silos' (to one another and to clients) and the client's own calls.</summary>
+    public long Messages => SiloMessages + Calls;
+
+    /// <summary>Operations per batch call, or null if the phase made no batch calls (the no-op ceiling).</summary>
+    public double? CommandsPerCall => Commands == 0 || Calls == 0 ? null : (double)Commands / Calls;
+
+    public static Traffic operator -(Traffic a, Traffic b) => new(a.SiloMessages - b.SiloMessages, a.Calls - b.Calls, a.Commands - b.Commands);
 }
 
 /// <summary>
@@ -119,7 +135,15 @@ internal static class BenchCommand
         }
 
         var memoryFilled = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
-        var phases = new List<PhaseResult> { await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), cancellation).ConfigureAwait(false) };
+        var client = cache as RaftCacheClient;
+        async Task<Traffic> TrafficAsync(long noopCalls)
+        {
+            var status = await cache.GetStatusAsync().ConfigureAwait(false);
+            var (calls, commands) = client?.BatchStatistics ?? default;
+            return new Traffic(status.Replicas.Sum(r => r.OrleansMessagesSent), calls + noopCalls, commands);
+        }
+
+        var phases = new List<PhaseResult> { await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), TrafficAsync, noop: true, cancellation).ConfigureAwait(false) };
         foreach (var op in settings.Ops)
         {
             var name = op switch
@@ -136,7 +160,7 @@ internal static class BenchCommand
                     ? GetAsync(cache, keys[random.Next(keys.Length)], settings.Consistency)
                     : cache.PutAsync(keys[random.Next(keys.Length)], value),
             };
-            phases.Add(await RunPhaseAsync(name, settings, operation, cancellation).ConfigureAwait(false));
+            phases.Add(await RunPhaseAsync(name, settings, operation, TrafficAsync, noop: false, cancellation).ConfigureAwait(false));
         }
 
         var memoryAfter = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
@@ -212,14 +236,20 @@ internal static class BenchCommand
         public long Failed;
     }
 
-    private static async Task<PhaseResult> RunPhaseAsync(string name, BenchSettings settings, Func<Random, long, Task> operation, CancellationToken cancellation)
+    // The traffic sampler is given the no-op calls of the measured load (each one call, not counted by the client).
+    private static async Task<PhaseResult> RunPhaseAsync(
+        string name, BenchSettings settings, Func<Random, long, Task> operation, Func<long, Task<Traffic>> traffic, bool noop, CancellationToken cancellation)
     {
         if (settings.Warmup > TimeSpan.Zero)
             await RunLoadAsync(settings with { Count = null, Duration = settings.Warmup }, operation, name + " warm-up", progress: false, cancellation).ConfigureAwait(false);
-        return await RunLoadAsync(settings, operation, name, progress: !settings.Json, cancellation).ConfigureAwait(false);
+        var before = await traffic(0).ConfigureAwait(false);
+        var (tally, seconds, latency) = await RunLoadAsync(settings, operation, name, progress: !settings.Json, cancellation).ConfigureAwait(false);
+        var after = await traffic(noop ? tally.Attempts : 0).ConfigureAwait(false);
+        return new PhaseResult(name, tally, seconds, latency, after - before);
     }
 
-    private static async Task<PhaseResult> RunLoadAsync(BenchSettings settings, Func<Random, long, Task> operation, string name, bool progress, CancellationToken cancellation)
+    private static async Task<(BenchTally Tally, double Seconds, LatencyHistogram Latency)> RunLoadAsync(
+        BenchSettings settings, Func<Random, long, Task> operation, string name, bool progress, CancellationToken cancellation)
     {
         var workers = Enumerable.Range(0, settings.Concurrency).Select(i => new Worker(1000 + i)).ToArray();
         var remaining = settings.Count ?? long.MaxValue;
@@ -272,7 +302,7 @@ internal static class BenchCommand
             tally.Add(worker.Tally);
         }
 
-        return new PhaseResult(name, tally, seconds, latency);
+        return (tally, seconds, latency);
     }
 
     private static Task ShowProgressAsync(string name, BenchSettings settings, Task load, Worker[] workers, Stopwatch watch) =>
@@ -322,7 +352,7 @@ internal static class BenchCommand
         }
 
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("phase", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "ratio");
+            .AddColumns("phase", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "ratio", "msgs/op", "ops/call");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
         foreach (var phase in phases)
         {
@@ -332,11 +362,14 @@ internal static class BenchCommand
                 Markup.Escape(phase.Name), phase.Tally.Successes.ToString("N0", CultureInfo.InvariantCulture), phase.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 Ms(l.ValueAt(0.5)), Ms(l.ValueAt(0.9)), Ms(l.ValueAt(0.99)), Ms(l.ValueAt(0.999)), Ms(l.Max),
                 phase.Tally.Errors > 0 ? $"[red]{errors}[/]" : errors,
-                Ratio(phase).ToString("0.00", CultureInfo.InvariantCulture));
+                Ratio(phase).ToString("0.00", CultureInfo.InvariantCulture),
+                phase.MessagesPerOperation.ToString("0.00", CultureInfo.InvariantCulture),
+                phase.Traffic.CommandsPerCall?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-");
         }
 
         AnsiConsole.Write(table);
-        Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ops and ops/s count successful operations, latencies are theirs; ratio = ops/s relative to the no-op ceiling.");
+        Console.WriteLine($"concurrency {settings.Concurrency}, {settings.Keys} keys, {settings.ValueSize}-byte values; ops and ops/s count successful operations, latencies are theirs; ratio = ops/s relative to the no-op ceiling; " +
+            "msgs/op = Orleans messages sent by the silos and this client per operation; ops/call = operations per batch call of the client.");
         foreach (var phase in phases)
         {
             foreach (var (type, n) in phase.Tally.ErrorsByType)
@@ -364,6 +397,8 @@ internal static class BenchCommand
         errorsByType = phase.Tally.ErrorsByType.ToDictionary(e => e.Key, e => e.Value),
         misses = phase.Tally.Misses,
         seconds = Math.Round(phase.Seconds, 3),
+        messagesPerOperation = Math.Round(phase.MessagesPerOperation, 3),
+        operationsPerCall = phase.Traffic.CommandsPerCall is { } perCall ? Math.Round(perCall, 2) : (double?)null,
         opsPerSecond = Math.Round(phase.OpsPerSecond, 1),
         latencyMs = new
         {

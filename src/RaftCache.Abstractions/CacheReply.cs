@@ -1,7 +1,8 @@
 namespace RaftCache;
 
 /// <summary>The answer to a cache request.</summary>
-[GenerateSerializer, Immutable, Alias("RaftCache.CacheReply")]
+// No reference tracking, as for CacheRequest: replies of a batch are never shared within a message.
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("RaftCache.CacheReply")]
 public sealed record CacheReply
 {
     /// <summary>The outcome.</summary>

@@ -66,4 +66,7 @@ public sealed record ReplicaStatus
 
     /// <summary>The silo process's managed heap size after the last garbage collection, shared by every silo of the process.</summary>
     [Id(20)] public long ManagedHeapBytes { get; init; }
+
+    /// <summary>Orleans messages the silo has sent since it started, to other silos and to clients.</summary>
+    [Id(21)] public long OrleansMessagesSent { get; init; }
 }

@@ -345,7 +345,7 @@ public sealed partial class CacheStateMachine
         }
 
         var result = ExecuteWrite(index, command);
-        session.Results.Add(command.Sequence, result);
+        session.AddResult(command.Sequence, result);
         return result;
     }
 

@@ -21,8 +21,14 @@ internal sealed class ClientSession
     /// <summary>Largest "lowest sequence not yet seen answered" the client has sent; results below it are dropped.</summary>
     public long LowestUnacked { get; private set; }
 
+    private readonly Dictionary<long, ApplyResult> _results = [];
+
+    // The saved sequence numbers, smallest first, so that acknowledging drops exactly the results it covers instead
+    // of scanning every saved result (a client with hundreds of writes in flight made each apply scan hundreds).
+    private readonly PriorityQueue<long, long> _sequences = new();
+
     /// <summary>Results by sequence number, all at or above <see cref="LowestUnacked"/>.</summary>
-    public Dictionary<long, ApplyResult> Results { get; } = [];
+    public IReadOnlyDictionary<long, ApplyResult> Results => _results;
 
     // Intrusive links of the session table's list, ordered by last activity.
     public ClientSession? Previous { get; set; }
@@ -41,14 +47,18 @@ internal sealed class ClientSession
         }
 
         LowestUnacked = lowestUnacked;
-        // Removing while enumerating is allowed for Dictionary since .NET Core 3.0; which keys go does not depend on order.
-        foreach (var sequence in Results.Keys)
+        while (_sequences.TryPeek(out var sequence, out _) && sequence < lowestUnacked)
         {
-            if (sequence < lowestUnacked)
-            {
-                Results.Remove(sequence);
-            }
+            _sequences.Dequeue();
+            _results.Remove(sequence);
         }
+    }
+
+    /// <summary>Saves the result of the command with <paramref name="sequence"/>, which has none yet.</summary>
+    public void AddResult(long sequence, ApplyResult result)
+    {
+        _results.Add(sequence, result);
+        _sequences.Enqueue(sequence, sequence);
     }
 
     /// <summary>Restores the acknowledged watermark from a snapshot.</summary>

@@ -395,7 +395,7 @@ public sealed class SnapshotRestorer
         }
 
         _previousSequence = sequence;
-        _session!.Results.Add(sequence, CacheStateMachine.UnpackResult(packed, resultSessionId));
+        _session!.AddResult(sequence, CacheStateMachine.UnpackResult(packed, resultSessionId));
         _resultsRead++;
         EndSessionIfComplete();
     }

@@ -20,7 +20,7 @@ internal sealed partial class GroupReplica
     {
         ArgumentNullException.ThrowIfNull(requests);
         var replies = new CacheReply[requests.Length];
-        List<(int Index, ProposedWrite Write)>? writes = null;
+        WriteBatch? writes = null;
         ReadRound? safeReads = null, leaseReads = null;
         for (var i = 0; i < requests.Length; i++)
         {
@@ -79,26 +79,20 @@ internal sealed partial class GroupReplica
                 continue;
             }
 
-            var proposed = Propose(CommandCodec.Encode(command));
-            if (proposed.Outcome.IsCompleted) replies[i] = proposed.Outcome.Result;
-            else (writes ??= []).Add((i, proposed));
+            if (Propose(CommandCodec.Encode(command), writes ??= new WriteBatch(replies), i) is { } notProposed) replies[i] = notProposed;
         }
 
-        if (writes is null && safeReads is null && leaseReads is null) return Task.FromResult(replies);
+        if (writes is not { Pending: > 0 } && safeReads is null && leaseReads is null) return Task.FromResult(replies);
         _host.ScheduleFlush();
         return CompleteAsync(requests, replies, writes, safeReads, leaseReads, timeout);
     }
 
     private async Task<CacheReply[]> CompleteAsync(
-        CacheRequest[] requests, CacheReply[] replies, List<(int Index, ProposedWrite Write)>? writes, ReadRound? safeReads, ReadRound? leaseReads, TimeSpan timeout)
+        CacheRequest[] requests, CacheReply[] replies, WriteBatch? writes, ReadRound? safeReads, ReadRound? leaseReads, TimeSpan timeout)
     {
         var time = _host.Time;
         var started = time.GetTimestamp();
-        if (writes is not null)
-        {
-            foreach (var (index, write) in writes)
-                replies[index] = await WaitForWriteAsync(write, timeout - time.GetElapsedTime(started));
-        }
+        if (writes is not null) await WaitForWritesAsync(writes, timeout);
 
         foreach (var round in new[] { safeReads, leaseReads })
         {
@@ -237,18 +231,27 @@ internal sealed partial class GroupReplica
         return ProposeConfChangeAndWaitAsync(change, timeout);
     }
 
-    /// <summary>Proposes a command; the outcome completes when the entry is applied (or at once if it was refused).</summary>
-    private ProposedWrite Propose(byte[] data)
+    /// <summary>
+    /// Proposes a command whose reply goes to slot <paramref name="slot"/> of <paramref name="batch"/> once its entry is
+    /// applied; the refusal if it was not proposed.
+    /// </summary>
+    private CacheReply? Propose(byte[] data, WriteBatch batch, int slot)
     {
         if (_pendingWrites.Count >= _options.MaxPendingProposals)
-            return new(0, CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica."));
-        return Track(_node.Propose(data));
+            return CacheReply.Fail(CacheStatusCode.Overloaded, $"{_options.MaxPendingProposals} writes are already waiting on this replica.");
+        return Track(_node.Propose(data), batch, slot);
     }
 
-    private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout) =>
-        await WaitForWriteAsync(Track(_node.ProposeConfChange(change)), timeout);
+    private async Task<CacheReply> ProposeConfChangeAndWaitAsync(ConfChange change, TimeSpan timeout)
+    {
+        var replies = new CacheReply[1];
+        var batch = new WriteBatch(replies);
+        if (Track(_node.ProposeConfChange(change), batch, 0) is { } refused) return refused;
+        await WaitForWritesAsync(batch, timeout);
+        return replies[0];
+    }
 
-    private ProposedWrite Track(ProposeResult result)
+    private CacheReply? Track(ProposeResult result, WriteBatch batch, int slot)
     {
         switch (result.Outcome)
         {
@@ -256,43 +259,73 @@ internal sealed partial class GroupReplica
                 break;
             case ProposeOutcome.ProposalDropped:
                 _host.Instruments.OnProposalDropped("dropped");
-                return new(0, CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied."));
+                return CacheReply.Fail(CacheStatusCode.NotApplied, "The leader dropped the proposal (leadership transfer or uncommitted-size limit); it was not applied.");
             case ProposeOutcome.ConfChangePending:
-                return new(0, CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending."));
+                return CacheReply.Fail(CacheStatusCode.NotApplied, "Another membership change is still pending.");
             case ProposeOutcome.InvalidConfChange:
-                return new(0, CacheReply.Fail(CacheStatusCode.InvalidArgument, result.Error ?? "Invalid membership change."));
+                return CacheReply.Fail(CacheStatusCode.InvalidArgument, result.Error ?? "Invalid membership change.");
             default:
-                return new(0, NotLeader());
+                return NotLeader();
         }
 
         _host.Instruments.OnProposed();
         _lastProposalTimestamp = _host.Time.GetTimestamp();
-        var completion = new TaskCompletionSource<CacheReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, completion, _lastProposalTimestamp);
+        _pendingWrites[result.Id.Index] = new PendingWrite(result.Id.Term, batch, slot, _lastProposalTimestamp);
+        batch.Add(result.Id.Index, slot);
         _host.ScheduleFlush();
-        return new(result.Id.Index, completion.Task);
+        return null;
     }
 
-    private async Task<CacheReply> WaitForWriteAsync(ProposedWrite write, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every write of <paramref name="batch"/> is applied, or the deadline passes. A write proposed but not
+    /// applied by then is in the leader's log and may still commit: its outcome is unknown, never "not applied".
+    /// </summary>
+    private async Task WaitForWritesAsync(WriteBatch batch, TimeSpan timeout)
     {
+        if (batch.Pending == 0) return;
         try
         {
-            return await write.Outcome.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _host.Time);
+            await batch.Done.Task.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _host.Time);
         }
         catch (TimeoutException)
         {
-            // The entry is in the leader's log and may still commit: its outcome is unknown, never "not applied".
-            if (_pendingWrites.TryGetValue(write.Index, out var pending) && pending.Completion.Task == write.Outcome) _pendingWrites.Remove(write.Index);
-            return CacheReply.Fail(CacheStatusCode.OutcomeUnknown, $"The command was proposed at index {write.Index} but not applied within {timeout.TotalMilliseconds:0} ms; it may or may not take effect.");
+            foreach (var (index, slot) in batch.Proposed)
+            {
+                if (batch.Replies[slot] is not null) continue;
+                if (_pendingWrites.TryGetValue(index, out var pending) && pending.Batch == batch) _pendingWrites.Remove(index);
+                batch.Complete(slot, CacheReply.Fail(CacheStatusCode.OutcomeUnknown,
+                    $"The command was proposed at index {index} but not applied within {timeout.TotalMilliseconds:0} ms; it may or may not take effect."));
+            }
         }
     }
 
-    /// <summary>A proposed write: its log index (0 if refused) and its outcome.</summary>
-    private readonly record struct ProposedWrite(ulong Index, Task<CacheReply> Outcome)
+    /// <summary>
+    /// The writes of one request batch: each one's reply fills its slot when its entry is applied, and the batch waits
+    /// for all of them at once (one completion per batch, not per write).
+    /// </summary>
+    private sealed class WriteBatch(CacheReply[] replies)
     {
-        public ProposedWrite(ulong index, CacheReply refusal)
-            : this(index, Task.FromResult(refusal))
+        public CacheReply?[] Replies { get; } = replies;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The log index and reply slot of each proposed write.</summary>
+        public List<(ulong Index, int Slot)> Proposed { get; } = [];
+
+        /// <summary>Writes proposed and not yet answered.</summary>
+        public int Pending { get; private set; }
+
+        public void Add(ulong index, int slot)
         {
+            Proposed.Add((index, slot));
+            Pending++;
+        }
+
+        public void Complete(int slot, CacheReply reply)
+        {
+            if (Replies[slot] is not null) return;
+            Replies[slot] = reply;
+            if (--Pending == 0) Done.TrySetResult();
         }
     }
 

@@ -290,12 +290,12 @@ internal sealed partial class GroupReplica
         if (pending.Term != entry.Term)
         {
             // Another leader's entry took this index: ours was never committed (Raft §5.3 log matching).
-            pending.Completion.TrySetResult(CacheReply.Fail(CacheStatusCode.NotApplied, "A different entry was committed at the proposal's index."));
+            pending.Batch.Complete(pending.Slot, CacheReply.Fail(CacheStatusCode.NotApplied, "A different entry was committed at the proposal's index."));
             return;
         }
 
         _host.Instruments.OnProposalApplied(_host.Time.GetElapsedTime(pending.StartedAt));
-        pending.Completion.TrySetResult(ToReply(entry.Index, result));
+        pending.Batch.Complete(pending.Slot, ToReply(entry.Index, result));
     }
 
     private static CacheReply ToReply(ulong index, ApplyResult? result)
@@ -351,7 +351,7 @@ internal sealed partial class GroupReplica
 
     private void FailAllPending(string message)
     {
-        foreach (var pending in _pendingWrites.Values) pending.Completion.TrySetResult(CacheReply.Fail(CacheStatusCode.OutcomeUnknown, message));
+        foreach (var pending in _pendingWrites.Values) pending.Batch.Complete(pending.Slot, CacheReply.Fail(CacheStatusCode.OutcomeUnknown, message));
         _pendingWrites.Clear();
         foreach (var read in _pendingReads.Values) read.TrySetResult(0);
         _pendingReads.Clear();
@@ -364,7 +364,7 @@ internal sealed partial class GroupReplica
         public override string ToString() => string.Join(",", Ids);
     }
 
-    private sealed record PendingWrite(ulong Term, TaskCompletionSource<CacheReply> Completion, long StartedAt);
+    private readonly record struct PendingWrite(ulong Term, WriteBatch Batch, int Slot, long StartedAt);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Member {MemberId} joined Raft group {Group}")]
     private static partial void LogJoinedGroup(ILogger logger, ulong memberId, GroupId group);

@@ -54,6 +54,7 @@ internal sealed partial class RaftHostService
             ProcessId = Environment.ProcessId,
             ProcessMemoryBytes = Environment.WorkingSet,
             ManagedHeapBytes = memory.HeapSizeBytes,
+            OrleansMessagesSent = Instruments.OrleansMessagesSent,
         });
     }
 }

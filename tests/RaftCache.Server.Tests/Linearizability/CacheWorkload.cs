@@ -140,7 +140,8 @@ internal sealed class CacheWorkload : IAsyncDisposable
         // One client in four writes without a session, straight through the façade, as an application that does not
         // use the typed client may. The façade cannot retry such a write once it may have been applied, so a leader
         // killed under it leaves an unknown outcome, which every run must exercise; session writes are retried to
-        // an answer and rarely stay unknown.
+        // an answer and rarely stay unknown. Another one in four reads through a random silo's replica, so that follower
+        // reads are exercised whichever silo the typed clients' gateway is.
         var sessionless = client % 4 == 3;
         var written = 0;
         while (!stop.IsCancellationRequested)
@@ -168,13 +169,26 @@ internal sealed class CacheWorkload : IAsyncDisposable
             else
             {
                 await RecordAsync(client, OperationKind.Get, key, null, async () => OperationResult.Read(
-                    _read is null ? await session.GetAsync(keyBytes) : await _read(client, keyBytes, _settings.RequestTimeout)));
+                    _read is not null ? await _read(client, keyBytes, _settings.RequestTimeout)
+                    : client % 4 == 1 ? await ReadThroughAnySiloAsync(keyBytes, random)
+                    : await session.GetAsync(keyBytes)));
             }
 
             // A short, random pause keeps twelve clients from saturating two cores, which would slow failure detection
             // and recovery far more than the faults themselves; it also varies the interleavings.
             await Task.Delay(random.Next(0, 4), CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// A linearizable read served by a random silo's replica, as the façade of that silo would serve it: mostly by a
+    /// follower (thesis §6.4), whichever silo the typed clients' gateway happens to be.
+    /// </summary>
+    private async Task<byte[]?> ReadThroughAnySiloAsync(byte[] key, Random random)
+    {
+        var silos = _cluster.Cluster.GetActiveSilos().ToList();
+        var reply = await _cluster.Replica(silos[random.Next(silos.Count)]).ReadAsync(key, ReadConsistency.Linearizable, _settings.RequestTimeout);
+        return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
     /// <summary>A write with no client session; a failed reply becomes the typed error that says what is known.</summary>
