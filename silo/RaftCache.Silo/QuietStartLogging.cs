@@ -11,12 +11,9 @@ namespace RaftCache.Silo;
 /// about this host, so that a healthy start is quiet at the default level (Warning) and a warning means something.
 /// </summary>
 /// <remarks>
-/// Dropped, each by its exact Orleans event (category and event name), not by category, so that the other warnings of
-/// the same categories (a genuine runtime stall, failed health checks, grains that failed to deactivate) still show:
+/// Dropped by its exact Orleans event (category and event name), not by category, so that the other warnings of the
+/// same category (a genuine runtime stall) still show:
 /// <list type="bullet">
-/// <item><c>Orleans.Runtime.Silo</c> <c>LogWarningSiloGcNotRunningWithServerGC</c> and
-/// <c>LogWarningSiloGcMultiCoreSystem</c>, two per silo: Orleans recommends server GC, and this host runs workstation
-/// GC on purpose (see the project file);</item>
 /// <item><c>Orleans.Runtime.Watchdog</c> <c>LogWarningParticipantCheckThreadStalled</c> ("Participant check thread has
 /// not completed for 00:08:24") when the time it reports is longer than this process has existed: Orleans 10.4's
 /// Watchdog.Start starts its platform thread before it sets the component thread's first timestamp, so the first
@@ -48,7 +45,6 @@ internal static class QuietStartLogging
     /// <summary>Whether an event is one of the start-up warnings described on <see cref="QuietStartLogging"/>.</summary>
     internal static bool IsStartupNoise<TState>(string category, EventId eventId, TState state, DateTime now) => category switch
     {
-        "Orleans.Runtime.Silo" => eventId.Name is "LogWarningSiloGcNotRunningWithServerGC" or "LogWarningSiloGcMultiCoreSystem",
         "Orleans.Runtime.Watchdog" => eventId.Name == "LogWarningParticipantCheckThreadStalled"
             && state is IReadOnlyList<KeyValuePair<string, object?>> values
             && values.FirstOrDefault(v => v.Key == "TimeSinceLastTick").Value is TimeSpan reported
@@ -63,7 +59,7 @@ internal static class QuietStartLogging
         public ILogger CreateLogger(string categoryName)
         {
             var logger = inner.CreateLogger(categoryName);
-            return categoryName is "Orleans.Runtime.Silo" or "Orleans.Runtime.Watchdog" ? new FilteringLogger(categoryName, logger) : logger;
+            return categoryName == "Orleans.Runtime.Watchdog" ? new FilteringLogger(categoryName, logger) : logger;
         }
 
         public void SetScopeProvider(IExternalScopeProvider scopeProvider) => inner.SetScopeProvider(scopeProvider);

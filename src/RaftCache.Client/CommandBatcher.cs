@@ -9,14 +9,33 @@ namespace RaftCache.Client;
 /// to <see cref="RaftCacheClientOptions.MaxBatchCommands"/> operations and <see cref="RaftCacheClientOptions.MaxBatchBytes"/>
 /// bytes. Each operation keeps its own deadline and gets its own reply: a batch only shares the trip.
 /// </summary>
-/// <remarks>Thread-safe.</remarks>
-internal sealed class CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheReply[]>> send, RaftCacheClientOptions options)
+/// <remarks>
+/// <para>Every operation ends with a reply, never an exception: the cluster's, or one that says what is known when
+/// no answer came — <see cref="CacheStatusCode.Overloaded"/> if it never left this client (so it was not applied),
+/// <see cref="CacheStatusCode.OutcomeUnknown"/> for a write that left, <see cref="CacheStatusCode.Unavailable"/>
+/// for anything else.</para>
+/// <para>Deadlines are kept by one sweep of the waiting and travelling operations every few milliseconds rather than
+/// by a timer per operation: under load a timer per operation cost more than the operation's share of its call.</para>
+/// <para>Thread-safe.</para>
+/// </remarks>
+internal sealed class CommandBatcher : IDisposable
 {
+    private readonly Func<CacheRequest[], TimeSpan, Task<CacheReply[]>> _send;
+    private readonly RaftCacheClientOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<Operation> _queue = new();
-    private int _inFlight;
+    private readonly HashSet<List<Operation>> _travelling = [];
+    private readonly Timer _sweeper;
     private long _calls;
     private long _commands;
+
+    public CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheReply[]>> send, RaftCacheClientOptions options)
+    {
+        _send = send;
+        _options = options;
+        var period = TimeSpan.FromTicks(Math.Clamp(options.CallTimeout.Ticks / 20, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(50).Ticks));
+        _sweeper = new Timer(_ => Sweep(), null, period, period);
+    }
 
     /// <summary>Batch calls sent so far.</summary>
     public long Calls => Interlocked.Read(ref _calls);
@@ -24,12 +43,16 @@ internal sealed class CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheRe
     /// <summary>Operations sent so far (a retried batch counts once).</summary>
     public long Commands => Interlocked.Read(ref _commands);
 
-    /// <summary>Queues <paramref name="operation"/> and sends what the in-flight limit allows.</summary>
-    public void Enqueue(Operation operation)
+    /// <summary>Queues a request with its deadline (a <see cref="Stopwatch"/> timestamp); the task completes with its reply.</summary>
+    public Task<CacheReply> Enqueue(CacheRequest request, long deadline)
     {
+        var operation = new Operation(request, deadline);
         lock (_lock) _queue.Enqueue(operation);
         Pump();
+        return operation.Completion.Task;
     }
+
+    public void Dispose() => _sweeper.Dispose();
 
     private void Pump()
     {
@@ -38,20 +61,21 @@ internal sealed class CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheRe
             List<Operation>? batch = null;
             lock (_lock)
             {
-                if (_inFlight >= options.MaxCallsInFlight) return;
+                if (_travelling.Count >= _options.MaxCallsInFlight) return;
                 var bytes = 0L;
                 while (_queue.TryPeek(out var next))
                 {
-                    if (batch is not null && (batch.Count >= options.MaxBatchCommands || bytes + next.Request.PayloadBytes > options.MaxBatchBytes)) break;
+                    if (batch is not null && (batch.Count >= _options.MaxBatchCommands || bytes + next.Request.PayloadBytes > _options.MaxBatchBytes)) break;
                     _queue.Dequeue();
-                    // An operation whose caller gave up before it left is never sent: it is known not to be applied.
-                    if (!next.TryMarkSent()) continue;
+                    // An operation whose deadline passed before it left is never sent: it is known not to be applied.
+                    if (next.IsDone) continue;
                     (batch ??= []).Add(next);
                     bytes += next.Request.PayloadBytes;
                 }
 
                 if (batch is null) return;
-                _inFlight++;
+                foreach (var operation in batch) operation.Sent = true;
+                _travelling.Add(batch);
             }
 
             Interlocked.Increment(ref _calls);
@@ -64,17 +88,18 @@ internal sealed class CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheRe
     {
         try
         {
-            var requests = batch.Select(o => o.Request).ToArray();
+            var requests = new CacheRequest[batch.Count];
+            for (var i = 0; i < requests.Length; i++) requests[i] = batch[i].Request;
             Exception? last = null;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                // The call lasts as long as its most patient operation; the others give up on their own.
+                // The call lasts as long as its most patient operation; the others end at their own deadline.
                 var remaining = TimeSpan.FromTicks(batch.Max(o => o.Remaining.Ticks));
                 if (remaining <= TimeSpan.Zero) break;
                 try
                 {
-                    var replies = await send(requests, remaining).ConfigureAwait(false);
-                    for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(replies[i]);
+                    var replies = await _send(requests, remaining).ConfigureAwait(false);
+                    for (var i = 0; i < batch.Count; i++) batch[i].Complete(replies[i]);
                     return;
                 }
                 catch (OrleansException e)
@@ -95,35 +120,74 @@ internal sealed class CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheRe
                 }
             }
 
-            foreach (var operation in batch) operation.Completion.TrySetException(new CallFailedException(last));
+            var reason = last is null
+                ? $"The cluster did not answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms)."
+                : $"The cluster could not be reached ({last.GetType().Name}: {last.Message}).";
+            foreach (var operation in batch) operation.Complete(operation.Failed(reason));
         }
         finally
         {
-            lock (_lock) _inFlight--;
+            lock (_lock) _travelling.Remove(batch);
             Pump();
         }
     }
 
-    /// <summary>One operation on its way: its request, deadline and reply.</summary>
-    internal sealed class Operation(CacheRequest request, long deadline)
+    /// <summary>Ends every operation whose deadline passed: unsent ones as not applied, sent ones by what is known.</summary>
+    private void Sweep()
     {
-        private int _state; // 0 waiting, 1 sent, 2 abandoned
+        List<Operation>? expired = null;
+        var now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            foreach (var operation in _queue)
+            {
+                if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
+            }
 
+            foreach (var batch in _travelling)
+            {
+                foreach (var operation in batch)
+                {
+                    if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
+                }
+            }
+        }
+
+        if (expired is null) return;
+        var timeout = $"The operation got no answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms).";
+        foreach (var operation in expired)
+        {
+            operation.Complete(operation.Sent
+                ? operation.Failed(timeout)
+                : CacheReply.Fail(CacheStatusCode.Overloaded,
+                    $"The operation waited {_options.CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
+                    "too many earlier operations are still unanswered. Nothing was sent."));
+        }
+    }
+
+    /// <summary>One operation on its way: its request, deadline and reply.</summary>
+    private sealed class Operation(CacheRequest request, long deadline)
+    {
         public CacheRequest Request { get; } = request;
 
         /// <summary>When the caller gives up (a <see cref="Stopwatch"/> timestamp).</summary>
         public long Deadline { get; } = deadline;
 
+        /// <summary>Whether the operation left in a call (set under the batcher's lock).</summary>
+        public bool Sent { get; set; }
+
         public TaskCompletionSource<CacheReply> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsDone => Completion.Task.IsCompleted;
 
         public TimeSpan Remaining => Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), Deadline);
 
-        public bool TryMarkSent() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+        public void Complete(CacheReply reply) => Completion.TrySetResult(reply);
 
-        /// <summary>The caller gives up: true if the operation had not left yet, and now never will.</summary>
-        public bool TryAbandon() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+        /// <summary>The reply for an operation that got none: a write may have been applied; nothing else changed anything that matters.</summary>
+        public CacheReply Failed(string reason) =>
+            Request.IsWrite && Request.Operation != CacheOperation.RegisterSession
+                ? CacheReply.Fail(CacheStatusCode.OutcomeUnknown, reason + " The command may or may not have been applied.")
+                : CacheReply.Fail(CacheStatusCode.Unavailable, reason);
     }
-
-    /// <summary>The batch call carrying an operation failed; <see cref="Exception.InnerException"/> says how (null: no time was left).</summary>
-    internal sealed class CallFailedException(Exception? inner) : Exception(inner?.Message ?? "No time was left to send the call.", inner);
 }

@@ -61,7 +61,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public (long Calls, long Commands) BatchStatistics => (_batcher.Calls, _batcher.Commands);
 
     /// <inheritdoc/>
-    public void Dispose() => _setupLock.Dispose();
+    public void Dispose()
+    {
+        _batcher.Dispose();
+        _setupLock.Dispose();
+    }
 
     private IRaftCacheGrain Facade => _grains.GetGrain<IRaftCacheGrain>(0);
 
@@ -194,9 +198,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         }
     }
 
-    private async Task<CacheLimits> GetLimitsAsync(long started)
+    private ValueTask<CacheLimits> GetLimitsAsync(long started) =>
+        Volatile.Read(ref _limits) is { } limits ? ValueTask.FromResult(limits) : new ValueTask<CacheLimits>(FetchLimitsAsync(started));
+
+    private async Task<CacheLimits> FetchLimitsAsync(long started)
     {
-        if (Volatile.Read(ref _limits) is { } limits) return limits;
         await EnterSetupAsync(started).ConfigureAwait(false);
         try
         {
@@ -220,40 +226,13 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     }
 
     /// <summary>
-    /// Sends one operation in the next batch call and waits for its reply within what is left of its deadline. An
-    /// operation that never left when the deadline passed was not applied; one that left may have been.
+    /// Sends one operation in the next batch call; the reply comes back by its deadline, from the cluster or from the
+    /// batcher saying what is known (<see cref="CommandBatcher"/>).
     /// </summary>
-    private async Task<CacheReply> SendAsync(CacheRequest request, long started)
-    {
-        var remaining = Remaining(started);
-        if (remaining <= TimeSpan.Zero) throw DeadlinePassedBeforeSending();
-        var operation = new CommandBatcher.Operation(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency));
-        _batcher.Enqueue(operation);
-        // A write that may have been applied is "unknown"; anything else (reads, session registrations, whose repeat
-        // is harmless) changed nothing that matters.
-        var mayHaveApplied = request.IsWrite && request.Operation != CacheOperation.RegisterSession;
-        try
-        {
-            return await operation.Completion.Task.WaitAsync(remaining).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            if (operation.TryAbandon()) throw DeadlinePassedBeforeSending();
-            var reason = $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms).";
-            throw mayHaveApplied
-                ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
-                : new CacheUnavailableException(reason);
-        }
-        catch (CommandBatcher.CallFailedException e)
-        {
-            var reason = e.InnerException is { } cause
-                ? $"The cluster could not be reached ({cause.GetType().Name}: {cause.Message})."
-                : $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms).";
-            throw mayHaveApplied
-                ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
-                : new CacheUnavailableException(reason);
-        }
-    }
+    private Task<CacheReply> SendAsync(CacheRequest request, long started) =>
+        Remaining(started) <= TimeSpan.Zero
+            ? Task.FromException<CacheReply>(DeadlinePassedBeforeSending())
+            : _batcher.Enqueue(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency));
 
     /// <summary>
     /// Calls the façade within what is left of the operation's deadline, retrying a connection that failed (the

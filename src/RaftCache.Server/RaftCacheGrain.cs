@@ -151,7 +151,12 @@ internal sealed class RaftCacheGrain(
         try
         {
             // The replica bounds its own wait by `remaining`; the outer bound covers a silo that died mid-call.
-            answers = await replicas.For(target).Execute([.. batch.Select(p => p.Request)], remaining).WaitAsync(remaining + _options.TickInterval, time);
+            var requests = new CacheRequest[batch.Length];
+            for (var i = 0; i < requests.Length; i++) requests[i] = batch[i].Request;
+            var call = target.Equals(localSilo.SiloAddress) && localReplica.Host is { } local
+                ? local.ExecuteLocal(requests, remaining)
+                : replicas.For(target).Execute(requests, remaining);
+            answers = await call.WaitAsync(remaining + _options.TickInterval, time);
         }
         catch (Exception e) when (e is TimeoutException or OrleansException)
         {

@@ -164,8 +164,6 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        // Two cores are shared by the test and three silos: workstation GC keeps each process lean.
-        start.Environment["DOTNET_gcServer"] = "0";
         var process = new Process { StartInfo = start };
         var child = new ChildProcess(name, process, readyLine);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
