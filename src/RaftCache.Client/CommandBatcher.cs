@@ -24,7 +24,8 @@ internal sealed class CommandBatcher : IDisposable
     private readonly RaftCacheClientOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<Operation> _queue = new();
-    private readonly HashSet<List<Operation>> _travelling = [];
+    private readonly HashSet<Call> _travelling = [];
+    private int _travellingOnTime;
     private readonly Timer _sweeper;
     private long _calls;
     private long _commands;
@@ -59,33 +60,39 @@ internal sealed class CommandBatcher : IDisposable
         while (true)
         {
             List<Operation>? batch = null;
+            Call call;
             lock (_lock)
             {
-                if (_travelling.Count >= _options.MaxCallsInFlight) return;
+                // Only calls still within their attempt timeout count: one stuck on a frozen or dead silo must not
+                // hold back every later operation of this client.
+                if (_travellingOnTime >= _options.MaxCallsInFlight) return;
                 var bytes = 0L;
                 while (_queue.TryPeek(out var next))
                 {
                     if (batch is not null && (batch.Count >= _options.MaxBatchCommands || bytes + next.Request.PayloadBytes > _options.MaxBatchBytes)) break;
                     _queue.Dequeue();
                     // An operation whose deadline passed before it left is never sent: it is known not to be applied.
-                    if (next.IsDone) continue;
+                    if (next.IsDone || next.Sent && !next.CanResend) continue;
                     (batch ??= []).Add(next);
                     bytes += next.Request.PayloadBytes;
                 }
 
                 if (batch is null) return;
                 foreach (var operation in batch) operation.Sent = true;
-                _travelling.Add(batch);
+                call = new Call(batch, Stopwatch.GetTimestamp());
+                _travelling.Add(call);
+                _travellingOnTime++;
             }
 
             Interlocked.Increment(ref _calls);
             Interlocked.Add(ref _commands, batch.Count);
-            _ = SendAsync(batch);
+            _ = SendAsync(call);
         }
     }
 
-    private async Task SendAsync(List<Operation> batch)
+    private async Task SendAsync(Call call)
     {
+        var batch = call.Operations;
         try
         {
             var requests = new CacheRequest[batch.Count];
@@ -127,15 +134,25 @@ internal sealed class CommandBatcher : IDisposable
         }
         finally
         {
-            lock (_lock) _travelling.Remove(batch);
+            lock (_lock)
+            {
+                _travelling.Remove(call);
+                if (!call.Overdue) _travellingOnTime--;
+            }
+
             Pump();
         }
     }
 
-    /// <summary>Ends every operation whose deadline passed: unsent ones as not applied, sent ones by what is known.</summary>
+    /// <summary>
+    /// Ends every operation whose deadline passed (unsent ones as not applied, sent ones by what is known), and gives
+    /// up waiting on calls past their attempt timeout: such a call no longer counts against the in-flight limit, and
+    /// its operations that may safely be sent twice go again in a new call, while the first answer to come wins.
+    /// </summary>
     private void Sweep()
     {
         List<Operation>? expired = null;
+        var resend = false;
         var now = Stopwatch.GetTimestamp();
         lock (_lock)
         {
@@ -144,15 +161,26 @@ internal sealed class CommandBatcher : IDisposable
                 if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
             }
 
-            foreach (var batch in _travelling)
+            foreach (var call in _travelling)
             {
-                foreach (var operation in batch)
+                foreach (var operation in call.Operations)
                 {
                     if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
+                }
+
+                if (call.Overdue || Stopwatch.GetElapsedTime(call.Started, now) < _options.AttemptTimeout) continue;
+                call.Overdue = true;
+                _travellingOnTime--;
+                foreach (var operation in call.Operations)
+                {
+                    if (operation.IsDone || !operation.CanResend || now >= operation.Deadline) continue;
+                    _queue.Enqueue(operation);
+                    resend = true;
                 }
             }
         }
 
+        if (resend) Pump();
         if (expired is null) return;
         var timeout = $"The operation got no answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms).";
         foreach (var operation in expired)
@@ -163,6 +191,16 @@ internal sealed class CommandBatcher : IDisposable
                     $"The operation waited {_options.CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
                     "too many earlier operations are still unanswered. Nothing was sent."));
         }
+    }
+
+    /// <summary>One batch call: its operations, when it left, and whether it is past its attempt timeout.</summary>
+    private sealed class Call(List<Operation> operations, long started)
+    {
+        public List<Operation> Operations { get; } = operations;
+
+        public long Started { get; } = started;
+
+        public bool Overdue { get; set; }
     }
 
     /// <summary>One operation on its way: its request, deadline and reply.</summary>
@@ -183,6 +221,12 @@ internal sealed class CommandBatcher : IDisposable
         public TimeSpan Remaining => Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), Deadline);
 
         public void Complete(CacheReply reply) => Completion.TrySetResult(reply);
+
+        /// <summary>
+        /// Whether a second delivery is harmless: reads change nothing, a second session registration only leaves an
+        /// unused session, and a write in a client session is answered from the first (Raft thesis §6.3).
+        /// </summary>
+        public bool CanResend => !Request.IsWrite || Request.Operation == CacheOperation.RegisterSession || Request.SessionId != 0;
 
         /// <summary>The reply for an operation that got none: a write may have been applied; nothing else changed anything that matters.</summary>
         public CacheReply Failed(string reason) =>

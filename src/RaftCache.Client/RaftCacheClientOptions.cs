@@ -27,6 +27,14 @@ public sealed class RaftCacheClientOptions
     /// </summary>
     public int MaxCallsInFlight { get; set; } = 4;
 
+    /// <summary>
+    /// How long a batch call may go unanswered before the client stops waiting on it: it no longer counts against
+    /// <see cref="MaxCallsInFlight"/>, and its reads and session writes (which a second delivery cannot apply twice)
+    /// go again in a new call; the first answer wins. Other writes keep waiting for their answer until
+    /// <see cref="CallTimeout"/>. Default 6 s: the façade's own deadline (5 s) with room to answer.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
     /// <summary>The most operations one batch call carries. Default 512.</summary>
     public int MaxBatchCommands { get; set; } = 512;
 
@@ -39,6 +47,7 @@ public sealed class RaftCacheClientOptions
         var errors = new List<string>();
         if (CallTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(CallTimeout)} must be positive (is {CallTimeout}).");
         if (MaxQueuedWrites < 0) errors.Add($"{SectionName}:{nameof(MaxQueuedWrites)} must not be negative (is {MaxQueuedWrites}).");
+        if (AttemptTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(AttemptTimeout)} must be positive (is {AttemptTimeout}).");
         if (MaxCallsInFlight < 1) errors.Add($"{SectionName}:{nameof(MaxCallsInFlight)} must be at least 1 (is {MaxCallsInFlight}).");
         if (MaxBatchCommands < 1) errors.Add($"{SectionName}:{nameof(MaxBatchCommands)} must be at least 1 (is {MaxBatchCommands}).");
         if (MaxBatchBytes < 1) errors.Add($"{SectionName}:{nameof(MaxBatchBytes)} must be at least 1 (is {MaxBatchBytes}).");

@@ -111,4 +111,42 @@ public sealed class BatchingTests
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!condition()) await Task.Delay(5, deadline.Token);
     }
+
+    [Fact]
+    public async Task AnOperationStuckInACallPastItsAttemptTimeoutIsSentAgainAndAnsweredOnce()
+    {
+        var calls = 0;
+        _facade.Read = read => Interlocked.Increment(ref calls) == 1
+            ? new TaskCompletionSource<CacheReply>().Task // the first call never answers, as on a frozen silo
+            : Task.FromResult(new CacheReply { Value = read.Key });
+        using var client = Client(new RaftCacheClientOptions { MaxCallsInFlight = 1, AttemptTimeout = TimeSpan.FromMilliseconds(200), CallTimeout = TimeSpan.FromSeconds(30) });
+
+        var read = client.GetAsync("k");
+        Assert.Equal("k", await read.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task ACallPastItsAttemptTimeoutNoLongerHoldsBackLaterOperationsAndItsSessionWritesAreResent()
+    {
+        // The first delivery of "stuck" never answers, as a call to a frozen silo; a second delivery is answered.
+        var stuck = new TaskCompletionSource<CacheReply?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deliveries = 0;
+        _facade.BeforeWrite = write => Encoding.UTF8.GetString(write.Key!) == "stuck" && Interlocked.Increment(ref deliveries) == 1
+            ? stuck.Task
+            : Task.FromResult<CacheReply?>(null);
+        using var client = Client(new RaftCacheClientOptions { MaxCallsInFlight = 1, AttemptTimeout = TimeSpan.FromMilliseconds(200), CallTimeout = TimeSpan.FromSeconds(30) });
+        await client.PutAsync("warm", "session");
+
+        var first = client.PutAsync("stuck", "v");
+        await WaitUntilAsync(() => _facade.Writes.Count >= 2);
+        // With the only call slot taken by a call that does not answer, this put still goes through, and the stuck put
+        // (in a client session, so safe to deliver twice) is answered by its second delivery.
+        await client.PutAsync("later", "v").WaitAsync(TimeSpan.FromSeconds(20));
+        await first.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(2, deliveries);
+        var stuckWrites = _facade.Writes.Where(w => Encoding.UTF8.GetString(w.Key!) == "stuck").ToList();
+        Assert.Equal(stuckWrites[0].Sequence, stuckWrites[1].Sequence);
+        stuck.SetResult(null);
+    }
 }

@@ -72,7 +72,12 @@ internal sealed class CacheWorkload : IAsyncDisposable
             var client = c;
             if (c % ClientsPerSession == 0)
             {
-                session = new RaftCacheClient(_cluster.Cluster.Client, new RaftCacheClientOptions { MaxCallsInFlight = 1 });
+                // A call stuck on a killed gateway silo is given up after the façade's own deadline and a little more.
+                session = new RaftCacheClient(_cluster.Cluster.Client, new RaftCacheClientOptions
+                {
+                    MaxCallsInFlight = 1,
+                    AttemptTimeout = _settings.RequestTimeout + TimeSpan.FromMilliseconds(500),
+                });
                 _sessions.Add(session);
             }
 
