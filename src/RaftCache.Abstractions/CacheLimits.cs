@@ -21,4 +21,10 @@ public sealed record CacheLimits
     /// seen answered (Raft thesis §6.3): the window within which one client session may have writes outstanding.
     /// </summary>
     [Id(3)] public int MaxInFlightPerSession { get; init; }
+
+    /// <summary>
+    /// How the keyspace is divided into Raft groups, or null while the cluster has not formed its groups yet. A client
+    /// keeps one session per group it writes to (a session is part of one group's replicated state).
+    /// </summary>
+    [Id(4)] public ClusterLayout? Layout { get; init; }
 }

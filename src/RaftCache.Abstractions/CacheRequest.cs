@@ -55,6 +55,12 @@ public sealed record CacheRequest
     /// <summary>The lowest sequence number whose answer the client has not yet received; results below it are forgotten.</summary>
     [Id(7)] public long LowestUnansweredSequence { get; init; }
 
+    /// <summary>
+    /// The Raft group the operation is for (<see cref="ClusterLayout.GroupOf"/> of the key; for Clear and
+    /// RegisterSession, the group to clear or to register with). The cluster checks it against the key.
+    /// </summary>
+    [Id(8)] public int Group { get; init; }
+
     /// <summary>Whether the operation goes through the replicated log.</summary>
     public bool IsWrite => Operation != CacheOperation.Get;
 

@@ -4,12 +4,19 @@ namespace RaftCache;
 [GenerateSerializer, Immutable, Alias("RaftCache.ClusterStatus")]
 public sealed record ClusterStatus
 {
-    /// <summary>One entry per active silo that answered, sorted by silo.</summary>
+    /// <summary>One entry per replica of every active silo that answered (a silo hosts a replica of each group it is a member of).</summary>
     [Id(0)] public ReplicaStatus[] Replicas { get; init; } = [];
 
     /// <summary>Silos that did not answer, with the reason.</summary>
     [Id(1)] public string[] Unreachable { get; init; } = [];
 
-    /// <summary>The replica that reports itself leader in the highest term, if any.</summary>
-    public ReplicaStatus? Leader => Replicas.Where(r => r.Role == "Leader").OrderByDescending(r => r.Term).FirstOrDefault();
+    /// <summary>The leader of group 0: in a cluster of one group, its leader.</summary>
+    public ReplicaStatus? Leader => LeaderOf(0);
+
+    /// <summary>The replica of <paramref name="group"/> that reports itself leader in the highest term, if any.</summary>
+    public ReplicaStatus? LeaderOf(int group) =>
+        Replicas.Where(r => r.Group == group && r.Role == "Leader").OrderByDescending(r => r.Term).FirstOrDefault();
+
+    /// <summary>The groups the replicas report, in order.</summary>
+    public int[] Groups => [.. Replicas.Select(r => r.Group).Distinct().Order()];
 }

@@ -28,8 +28,11 @@ public sealed record ReplicaStatus
     /// <summary>The last index in the replica's log.</summary>
     [Id(7)] public ulong LastIndex { get; init; }
 
-    /// <summary>The Raft group this replica belongs to, or empty if it has not joined one.</summary>
+    /// <summary>The cluster's group layout this replica belongs to (<see cref="ClusterLayout.Id"/>), or empty if it has not joined one.</summary>
     [Id(8)] public Guid GroupId { get; init; }
+
+    /// <summary>The replica's Raft group within the layout.</summary>
+    [Id(22)] public int Group { get; init; }
 
     /// <summary>Voter member ids of the configuration in force (both halves while joint).</summary>
     [Id(9)] public ulong[] Voters { get; init; } = [];

@@ -28,7 +28,7 @@ public sealed class RaftCacheInstruments : IDisposable
     private long _leaderChangesTotal;
     private long _orleansMessagesSentTotal;
     private readonly MeterListener _orleansListener = new();
-    private Func<(int Role, ulong Term, ulong Commit, ulong Applied)> _observe = () => default;
+    private Func<(int Replicas, int Leaders)> _observe = () => default;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public RaftCacheInstruments(IMeterFactory meterFactory)
@@ -54,10 +54,8 @@ public sealed class RaftCacheInstruments : IDisposable
         _leaderChanges = meter.CreateCounter<long>("raftcache.raft.leader.changes", description: "Times this replica saw the leader change.");
         _snapshotsSent = meter.CreateCounter<long>("raftcache.snapshots.sent", description: "Snapshots transferred to lagging replicas.");
         _snapshotsReceived = meter.CreateCounter<long>("raftcache.snapshots.received", description: "Snapshots installed from the leader.");
-        meter.CreateObservableGauge("raftcache.raft.role", () => _observe().Role, description: "0 follower, 1 candidate, 2 leader, 3 pre-candidate, -1 not in a group.");
-        meter.CreateObservableGauge("raftcache.raft.term", () => (long)_observe().Term, description: "The current Raft term.");
-        meter.CreateObservableGauge("raftcache.raft.commit", () => (long)_observe().Commit, description: "The commit index.");
-        meter.CreateObservableGauge("raftcache.raft.applied", () => (long)_observe().Applied, description: "The applied index.");
+        meter.CreateObservableGauge("raftcache.replicas", () => _observe().Replicas, description: "Group replicas this silo hosts.");
+        meter.CreateObservableGauge("raftcache.replicas.leading", () => _observe().Leaders, description: "Group replicas on this silo that lead their group.");
     }
 
     /// <summary>Raft messages sent by this silo's replica.</summary>
@@ -87,7 +85,7 @@ public sealed class RaftCacheInstruments : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _orleansListener.Dispose();
 
-    internal void Observe(Func<(int Role, ulong Term, ulong Commit, ulong Applied)> observe) => _observe = observe;
+    internal void Observe(Func<(int Replicas, int Leaders)> observe) => _observe = observe;
 
     internal void OnProposed()
     {

@@ -9,7 +9,8 @@ namespace RaftCache.Server.Host;
 /// <summary>
 /// The Raft replica service of one silo: a grain service (a silo-pinned system target) that hosts this silo's
 /// replica of each group it is a member of (<see cref="GroupReplica"/>) and owns what is per silo: the tick timer, the
-/// transport to other silos, the view of Orleans membership, the member routes, and forming the first group.
+/// transport to other silos, the view of Orleans membership, the member routes, the cluster's group layout, and
+/// forming the groups when the cluster is first created.
 /// </summary>
 /// <remarks>
 /// Orleans runs this service's calls, timers and continuations one at a time, but interleaves them at every
@@ -22,9 +23,13 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     private readonly ILogger _logger;
     private readonly LocalReplica _localReplica;
     private readonly Dictionary<ulong, SiloAddress> _routes = [];
-    private readonly Dictionary<GroupId, GroupReplica> _groups = [];
-    // The groups for readers on other threads (local reads): replaced, never changed, when a group is added.
-    private GroupReplica[] _published = [];
+    private readonly Dictionary<int, GroupReplica> _groups = [];
+    // For readers on other threads (the façade): this silo's replica of each group by index, or null; replaced,
+    // never changed, when a replica is added or dropped.
+    private GroupReplica?[] _published = [];
+    // The leader of each group as last learnt (from this silo's replicas or from other silos' answers), for the façade.
+    private SiloAddress?[] _leaderHints = [];
+    private ClusterLayout? _layout;
     private bool _flushScheduled;
     private IGrainTimer? _ticker;
 
@@ -58,9 +63,12 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         _routes[MemberId] = Self;
         _localReplica = localReplica;
         localReplica.Host = this;
-        instruments.Observe(() => Group is not { } group
-            ? (-1, 0, 0, 0)
-            : ((int)group.Status.SoftState.Role, group.Status.HardState.Term, group.Status.HardState.Commit, (ulong)group.Cache.AppliedIndex));
+        // Read from the metrics thread: the published replicas and their leader silos are safe to read from any thread.
+        instruments.Observe(() =>
+        {
+            var published = Volatile.Read(ref _published);
+            return (published.Count(r => r is not null), published.Count(r => r?.LeaderSilo?.Equals(Self) == true));
+        });
     }
 
     public SiloAddress Self { get; }
@@ -81,15 +89,11 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
     public IReadOnlyCollection<(ulong MemberId, SiloAddress Silo)> Routes => [.. _routes.OrderBy(r => r.Key).Select(r => (r.Key, r.Value))];
 
-    /// <summary>This silo's replica of the group, or null before it joined one. (One group per cluster for now.)</summary>
-    private GroupReplica? Group
-    {
-        get
-        {
-            foreach (var group in _groups.Values) return group;
-            return null;
-        }
-    }
+    /// <summary>The cluster's group layout once this silo knows it (it formed the groups, or learnt them); any thread.</summary>
+    public ClusterLayout? Layout => Volatile.Read(ref _layout);
+
+    /// <summary>The active silos, in address order.</summary>
+    public List<SiloAddress> ActiveSilos => Membership.ActiveSilos();
 
     public override Task Start()
     {
@@ -123,14 +127,15 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
     private Task OnTick(CancellationToken cancellationToken)
     {
-        if (_groups.Count == 0)
+        if (_layout is null)
         {
-            if (!Stopping) _ = TryBootstrapAsync();
+            if (!Stopping) _ = DiscoverOrCreateLayoutAsync();
             return Task.CompletedTask;
         }
 
         foreach (var group in _groups.Values) group.Tick();
         Flush();
+        DropReplicasRemovedFromTheirGroup();
         return Task.CompletedTask;
     }
 
@@ -183,29 +188,90 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         SendOutbox();
     }
 
-    /// <summary>A group replica of this silo, created when this silo joins the group; null if this silo has none.</summary>
+    /// <summary>This silo's replica of <paramref name="group"/>, created when this silo joins the group; null if it has none.</summary>
     private GroupReplica? Admit(GroupId group, ulong from, ulong to, SiloAddress fromSilo, bool fromLeader)
     {
         if (to != MemberId || group.IsNone) return null;
-        if (_groups.TryGetValue(group, out var replica))
+        if (_layout is not { } layout)
+        {
+            // Messages of a cluster whose layout this silo has not learnt yet: learn it (the sender retries).
+            if (!Stopping) _ = DiscoverOrCreateLayoutAsync();
+            return null;
+        }
+
+        // Other layouts' messages are dropped: a replica never steps another cluster's traffic.
+        if (group.Layout != layout.Id || group.Index < 0 || group.Index >= layout.Groups) return null;
+        if (_groups.TryGetValue(group.Index, out var replica))
         {
             _routes[from] = fromSilo;
             return replica;
         }
 
-        // A replica in a group drops other groups' messages; one not in a group yet joins the group of the first
-        // leader that contacts it (design §4 in docs/design.md: a new member accepts its group's leader before it
-        // has applied its own addition).
-        if (Stopping || !fromLeader || _groups.Count > 0) return null;
+        // A silo joins a group through the first leader that contacts it (design §4 in docs/design.md: a new member
+        // accepts its group's leader before it has applied its own addition).
+        if (Stopping || !fromLeader) return null;
         _routes[from] = fromSilo;
         return AddGroup(GroupReplica.Join(this, group, _loggerFactory.CreateLogger<GroupReplica>()));
     }
 
     private GroupReplica AddGroup(GroupReplica replica)
     {
-        _groups[replica.Id] = replica;
-        Volatile.Write(ref _published, [.. _groups.Values]);
+        _groups[replica.Id.Index] = replica;
+        Publish();
         return replica;
+    }
+
+    private void Publish()
+    {
+        var published = new GroupReplica?[_layout?.Groups ?? 0];
+        foreach (var (index, replica) in _groups) published[index] = replica;
+        Volatile.Write(ref _published, published);
+    }
+
+    /// <summary>
+    /// Drops replicas whose group applied a configuration without them (placement moved the group elsewhere): after
+    /// their removal they are never contacted again, and keeping them would keep their state in memory.
+    /// </summary>
+    private void DropReplicasRemovedFromTheirGroup()
+    {
+        List<int>? removed = null;
+        foreach (var (index, replica) in _groups)
+        {
+            if (replica.WasRemoved) (removed ??= []).Add(index);
+        }
+
+        if (removed is null) return;
+        foreach (var index in removed)
+        {
+            _groups.Remove(index, out var replica);
+            replica!.Dispose();
+            LogReplicaDropped(_logger, replica.Id);
+        }
+
+        Publish();
+    }
+
+    /// <summary>The leader of <paramref name="group"/> as this silo knows it; any thread (the façade routes by it).</summary>
+    public SiloAddress? LeaderOf(int group)
+    {
+        var published = Volatile.Read(ref _published);
+        if (group < published.Length && published[group]?.LeaderSilo is { } leader) return leader;
+        var hints = Volatile.Read(ref _leaderHints);
+        return group < hints.Length ? Volatile.Read(ref hints[group]) : null;
+    }
+
+    /// <summary>Whether this silo holds a replica of <paramref name="group"/>; any thread.</summary>
+    public bool Hosts(int group)
+    {
+        var published = Volatile.Read(ref _published);
+        return group < published.Length && published[group] is not null;
+    }
+
+    /// <summary>Records where another silo said <paramref name="group"/>'s leader is; any thread.</summary>
+    public void NoteLeader(int group, SiloAddress leader)
+    {
+        var hints = Volatile.Read(ref _leaderHints);
+        if (group < hints.Length) Volatile.Write(ref hints[group], leader);
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Raft replica service starting on {Silo} as member {MemberId}")]
@@ -213,4 +279,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Group {Group}: leaving the group gracefully failed")]
     private static partial void LogLeaveFailed(ILogger logger, GroupId group, Exception exception);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Group {Group}: this silo's replica was removed from the group and is dropped")]
+    private static partial void LogReplicaDropped(ILogger logger, GroupId group);
 }

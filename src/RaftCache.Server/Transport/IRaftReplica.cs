@@ -26,13 +26,13 @@ internal interface IRaftReplica : IGrainService
     [Alias("Execute")]
     Task<CacheReply[]> Execute(CacheRequest[] requests, TimeSpan timeout);
 
-    /// <summary>This replica's status.</summary>
+    /// <summary>The status of each of this silo's group replicas (one entry saying so if it has none).</summary>
     [Alias("GetStatus")]
-    Task<ReplicaStatus> GetStatus();
+    Task<ReplicaStatus[]> GetStatus();
 
-    /// <summary>The group this replica belongs to, if any (bootstrap asks every live silo before creating one).</summary>
-    [Alias("GetGroup")]
-    Task<Guid> GetGroup();
+    /// <summary>The cluster's group layout, if this silo knows it (a forming cluster asks every live silo before creating one).</summary>
+    [Alias("GetLayout")]
+    Task<ClusterLayout?> GetLayout();
 
     /// <summary>Asks the leader to remove <paramref name="memberId"/> from the group (a silo leaving gracefully).</summary>
     [Alias("RequestRemoval")]
