@@ -53,13 +53,15 @@ internal static class BenchCommand
     {
         var op = new Option<string>("--op")
         {
-            Description = "put, get, or mix (gets and puts, see --read-fraction); several, comma-separated, run one phase each (put,get).",
+            Description = "put, get, or mix (gets and puts, see --read-fraction); several, comma-separated, run one phase each (put,get). " +
+                "idle measures what the cluster sends with no load: Orleans messages per second over --duration.",
             DefaultValueFactory = _ => "put",
         };
         op.Validators.Add(r =>
         {
             foreach (var name in SplitOps(r.GetValueOrDefault<string>() ?? ""))
-                if (name is not ("put" or "get" or "mix")) r.AddError($"--op: '{name}' is not put, get or mix.");
+                if (name is not ("put" or "get" or "mix" or "idle")) r.AddError($"--op: '{name}' is not put, get, mix or idle.");
+            if (SplitOps(r.GetValueOrDefault<string>() ?? "") is { Length: > 1 } ops && ops.Contains("idle")) r.AddError("--op idle runs alone.");
         });
         var fill = new Option<int>("--fill")
         {
@@ -121,6 +123,7 @@ internal static class BenchCommand
         var value = new byte[settings.ValueSize];
         new Random(42).NextBytes(value);
 
+        if (settings.Ops is ["idle"]) return await IdleAsync(cache, settings, cancellation).ConfigureAwait(false);
         var memoryBefore = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
         FillResult? fill = null;
         if (settings.Fill > 0)
@@ -140,7 +143,7 @@ internal static class BenchCommand
         {
             var status = await cache.GetStatusAsync().ConfigureAwait(false);
             var (calls, commands) = client?.BatchStatistics ?? default;
-            return new Traffic(status.Replicas.Sum(r => r.OrleansMessagesSent), calls + noopCalls, commands);
+            return new Traffic(SiloMessages(status), calls + noopCalls, commands);
         }
 
         var phases = new List<PhaseResult> { await RunPhaseAsync("no-op ceiling", settings, (_, _) => noop.Ping(), TrafficAsync, noop: true, cancellation).ConfigureAwait(false) };
@@ -167,6 +170,37 @@ internal static class BenchCommand
         var exitCode = BenchTally.ExitCode([.. phases.Select(p => p.Tally)]);
         Report(settings, phases, exitCode, fill is null ? null : new MemoryReport(memoryBefore, memoryFilled, memoryAfter, fill));
         return exitCode;
+    }
+
+    /// <summary>Orleans messages sent by the silos so far: each silo's count once, whatever the number of its replicas.</summary>
+    private static long SiloMessages(ClusterStatus status) => status.Replicas.GroupBy(r => r.Silo).Sum(g => g.Max(r => r.OrleansMessagesSent));
+
+    /// <summary>
+    /// The cost of an idle cluster: the Orleans messages its silos send per second with no load (heartbeats of every
+    /// group, coalesced per destination silo), measured over the phase's duration.
+    /// </summary>
+    private static async Task<int> IdleAsync(IRaftCacheClient cache, BenchSettings settings, CancellationToken cancellation)
+    {
+        var before = await cache.GetStatusAsync().ConfigureAwait(false);
+        var watch = Stopwatch.StartNew();
+        await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
+        var after = await cache.GetStatusAsync().ConfigureAwait(false);
+        var seconds = watch.Elapsed.TotalSeconds;
+        // The two status calls themselves are a few messages per silo; they are not taken out.
+        var perSecond = (SiloMessages(after) - SiloMessages(before)) / seconds;
+        var silos = after.Replicas.Select(r => r.Silo).Distinct().Count();
+        var replicas = after.Replicas.Count(r => r.IsReplica);
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new { idle = new { seconds = Math.Round(seconds, 3), silos, groups = after.Groups.Length, replicas, messagesPerSecond = Math.Round(perSecond, 1) } }, JsonOptions));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"idle: {perSecond:N1} Orleans messages/s sent by {silos} silos hosting {replicas} replicas of {after.Groups.Length} groups, over {seconds:0.0} s with no load."));
+        }
+
+        return ExitCodes.Ok;
     }
 
     /// <summary>Stores every key once, <paramref name="settings"/>' concurrency at a time; errors are retried, so every key ends up stored.</summary>

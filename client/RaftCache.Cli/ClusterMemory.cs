@@ -4,8 +4,9 @@ namespace RaftCache.Cli;
 
 /// <summary>The memory of the cluster's silo processes and what their replicas hold, from one status call.</summary>
 /// <param name="Processes">Per silo process (host and process id): working set, managed heap, and replicas hosted.</param>
-/// <param name="Entries">Entries held by the leader's replica.</param>
-internal sealed record ClusterMemory(IReadOnlyDictionary<string, (long WorkingSet, long ManagedHeap, int Replicas)> Processes, long Entries)
+/// <param name="Entries">Entries in the cache: the sum over the groups of what each group's leader holds.</param>
+/// <param name="ReplicaEntries">Entries held by all replicas together (an entry counts once per replica that holds it).</param>
+internal sealed record ClusterMemory(IReadOnlyDictionary<string, (long WorkingSet, long ManagedHeap, int Replicas)> Processes, long Entries, long ReplicaEntries)
 {
     public int Replicas => Processes.Values.Sum(p => p.Replicas);
 
@@ -19,8 +20,10 @@ internal sealed record ClusterMemory(IReadOnlyDictionary<string, (long WorkingSe
         // Several silos may share a process (the development cluster): count each process once.
         var processes = status.Replicas
             .GroupBy(r => ProcessKey(r))
-            .ToDictionary(g => g.Key, g => (g.Max(r => r.ProcessMemoryBytes), g.Max(r => r.ManagedHeapBytes), g.Count()));
-        return new ClusterMemory(processes, status.Leader?.EntryCount ?? status.Replicas.Select(r => r.EntryCount).DefaultIfEmpty().Max());
+            .ToDictionary(g => g.Key, g => (g.Max(r => r.ProcessMemoryBytes), g.Max(r => r.ManagedHeapBytes), g.Count(r => r.IsReplica)));
+        var replicas = status.Replicas.Where(r => r.IsReplica).ToList();
+        var entries = status.Groups.Sum(g => status.LeaderOf(g)?.EntryCount ?? replicas.Where(r => r.Group == g).Select(r => r.EntryCount).DefaultIfEmpty().Max());
+        return new ClusterMemory(processes, entries, replicas.Sum(r => r.EntryCount));
     }
 
     // The host part of the silo address (S127.0.0.1:11111:12345 → 127.0.0.1) with the process id.
@@ -43,12 +46,12 @@ internal sealed record MemoryReport(ClusterMemory Before, ClusterMemory Filled, 
 {
     public (string Text, object Json) Describe()
     {
-        var added = Math.Max(1, Filled.Entries - Before.Entries) * (double)Math.Max(1, Filled.Replicas);
+        var added = (double)Math.Max(1, Filled.ReplicaEntries - Before.ReplicaEntries);
         var workingSetPerEntry = (Filled.WorkingSet - Before.WorkingSet) / added;
         var heapPerEntry = (Filled.ManagedHeap - Before.ManagedHeap) / added;
         var text = string.Create(CultureInfo.InvariantCulture,
             $"fill: {Fill.Keys:N0} keys in {Fill.Seconds:0.0} s ({Fill.PutsPerSecond:N0} puts/s, {Fill.Retries:N0} retried). " +
-            $"Memory of {Filled.Processes.Count} silo process(es) with {Filled.Replicas} replicas: working set {Mb(Before.WorkingSet)} -> {Mb(Filled.WorkingSet)} after the fill -> {Mb(After.WorkingSet)} after the phases; " +
+            $"Memory of {Filled.Processes.Count} silo process(es) with {Filled.Replicas} replicas holding {Filled.ReplicaEntries:N0} entries in all: working set {Mb(Before.WorkingSet)} -> {Mb(Filled.WorkingSet)} after the fill -> {Mb(After.WorkingSet)} after the phases; " +
             $"managed heap {Mb(Before.ManagedHeap)} -> {Mb(Filled.ManagedHeap)} -> {Mb(After.ManagedHeap)}. " +
             $"Per entry per replica: {workingSetPerEntry:N0} B of working set, {heapPerEntry:N0} B of managed heap.");
         var json = new

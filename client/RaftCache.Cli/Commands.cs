@@ -138,24 +138,24 @@ internal static class Commands
 
     private static Command Status()
     {
-        var command = new Command("status", "Show every replica: silo, member id, role, term, commit and applied index, and lag behind the leader's commit.");
+        var command = new Command("status", "Show every group's replicas (silo, member id, role, term, commit, applied, lag behind the leader's commit, entries) and a summary per silo.");
         command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
         {
             var status = await connection.Cache.GetStatusAsync().ConfigureAwait(false);
             RenderStatus(status);
-            return status.Leader is null ? ExitCodes.Unavailable : ExitCodes.Ok;
+            return status.Groups.Length == 0 || status.Groups.Any(g => status.LeaderOf(g) is null) ? ExitCodes.Unavailable : ExitCodes.Ok;
         }, cancellation));
         return command;
     }
 
     private static void RenderStatus(ClusterStatus status)
     {
-        var leader = status.Leader;
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("silo", "member id", "role", "in group", "term", "commit", "applied", "lag", "entries", "healthy");
-        foreach (var column in table.Columns.Skip(4)) column.RightAligned();
-        foreach (var replica in status.Replicas)
+            .AddColumns("group", "silo", "member id", "role", "in group", "term", "commit", "applied", "lag", "entries", "healthy");
+        foreach (var column in table.Columns.Skip(5)) column.RightAligned();
+        foreach (var replica in status.Replicas.Where(r => r.IsReplica).OrderBy(r => r.Group).ThenBy(r => r.Silo, StringComparer.Ordinal))
         {
+            var leader = status.LeaderOf(replica.Group);
             var membership = leader is null ? "?"
                 : leader.Voters.Contains(replica.MemberId) ? "voter"
                 : leader.Learners.Contains(replica.MemberId) ? "learner"
@@ -163,15 +163,40 @@ internal static class Commands
             var lag = leader is null ? "?" : (leader.Commit >= replica.Applied ? leader.Commit - replica.Applied : 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var role = replica.Role == "Leader" ? "[bold green]Leader[/]" : Markup.Escape(replica.Role);
             var healthy = replica.Healthy ? "yes" : "[red]no[/]" + (replica.Message is { } m ? " " + Markup.Escape(m) : "");
-            table.AddRow(Markup.Escape(replica.Silo), replica.MemberId.ToString(System.Globalization.CultureInfo.InvariantCulture), role, membership,
+            table.AddRow(Num(replica.Group), Markup.Escape(replica.Silo), replica.MemberId.ToString(System.Globalization.CultureInfo.InvariantCulture), role, membership,
                 Num(replica.Term), Num(replica.Commit), Num(replica.Applied), lag, Num(replica.EntryCount), healthy);
         }
 
         AnsiConsole.Write(table);
+
+        var silos = new Table().Border(TableBorder.Rounded).AddColumns("silo", "replicas", "leading", "entries", "working set MB");
+        foreach (var column in silos.Columns.Skip(1)) column.RightAligned();
+        foreach (var silo in status.Replicas.GroupBy(r => r.Silo).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var replicas = silo.Where(r => r.IsReplica).ToList();
+            silos.AddRow(Markup.Escape(silo.Key), Num(replicas.Count), Num(replicas.Count(r => r.Role == "Leader")), Num(replicas.Sum(r => r.EntryCount)),
+                Num(silo.Max(r => r.ProcessMemoryBytes) / (1024 * 1024)));
+        }
+
+        AnsiConsole.Write(silos);
         foreach (var unreachable in status.Unreachable) AnsiConsole.MarkupLine("[red]unreachable[/] " + Markup.Escape(unreachable));
-        AnsiConsole.MarkupLine(leader is null
-            ? "[red]No leader.[/]"
-            : $"Leader: {Markup.Escape(leader.Silo)} (member {leader.MemberId}), term {leader.Term}, commit {leader.Commit}, {leader.Voters.Length} voters, {leader.Learners.Length} learners.");
+        var groups = status.Groups;
+        var leaderless = groups.Where(g => status.LeaderOf(g) is null).ToList();
+        if (groups.Length == 0)
+        {
+            AnsiConsole.MarkupLine("[red]No group has formed yet.[/]");
+        }
+        else if (groups.Length == 1 && status.LeaderOf(groups[0]) is { } only)
+        {
+            AnsiConsole.MarkupLine($"Leader: {Markup.Escape(only.Silo)} (member {only.MemberId}), term {only.Term}, commit {only.Commit}, {only.Voters.Length} voters, {only.Learners.Length} learners.");
+        }
+        else
+        {
+            var voters = groups.Select(g => status.LeaderOf(g)?.Voters.Length ?? 0).Where(v => v > 0).Distinct().Order().ToList();
+            AnsiConsole.MarkupLine(leaderless.Count == 0
+                ? $"Leader: every one of the {groups.Length} groups has one ({string.Join(" or ", voters)} voters each)."
+                : $"[red]No leader[/] in group(s) {string.Join(", ", leaderless)} of {groups.Length}.");
+        }
     }
 
     private static string Num<T>(T value) where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);

@@ -47,7 +47,7 @@ internal static class DevCluster
             await Task.WhenAll(others.Select(host => host.StartAsync(stopping.Token))).ConfigureAwait(false);
 
             var raftOptions = Program.Service<IOptions<RaftCacheOptions>>(first).Value;
-            var status = await WaitForLeaderAsync(Program.Service<IGrainFactory>(first), plans.Count, Math.Min(plans.Count, raftOptions.Voters), options.ReadyTimeout, stopping.Token).ConfigureAwait(false);
+            var status = await WaitForLeaderAsync(Program.Service<IGrainFactory>(first), raftOptions.Groups, Math.Min(plans.Count, raftOptions.Voters), options.ReadyTimeout, stopping.Token).ConfigureAwait(false);
             PrintReady(options, plans, status);
             await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(false);
             return Program.ExitOk;
@@ -98,8 +98,8 @@ internal static class DevCluster
         if (hosts.Count > 0) Console.WriteLine("Stopped.");
     }
 
-    /// <summary>Asks the façade for the status until one leader leads a group that every silo has joined.</summary>
-    private static async Task<ClusterStatus> WaitForLeaderAsync(IGrainFactory grains, int silos, int voters, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Asks the façade for the status until every group has one leader of <paramref name="voters"/> voters that its replicas follow.</summary>
+    private static async Task<ClusterStatus> WaitForLeaderAsync(IGrainFactory grains, int groups, int voters, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var facade = grains.GetGrain<IRaftCacheGrain>(0);
         var watch = Stopwatch.StartNew();
@@ -110,8 +110,9 @@ internal static class DevCluster
             try
             {
                 var status = last = await facade.GetStatus().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-                if (status.Leader is { } leader && leader.Voters.Length == voters && status.Replicas.Length == silos
-                    && status.Replicas.All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId))
+                if (status.Groups.Length == groups && status.Groups.All(group =>
+                        status.LeaderOf(group) is { } leader && leader.Voters.Length == voters && leader.Learners.Length == 0
+                        && status.Replicas.Where(r => r.Group == group).All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId)))
                     return status;
             }
             catch (Exception e) when (e is TimeoutException or OrleansException)
@@ -122,22 +123,19 @@ internal static class DevCluster
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
         }
 
-        var seen = last is null ? "no status" : string.Join("; ", last.Replicas.Select(r => $"{r.Silo} {r.Role} term {r.Term}"));
-        throw new TimeoutException($"No leader with {voters} voters within {timeout.TotalSeconds:0} s (last seen: {seen}{(lastError is null ? "" : "; last error: " + lastError)}).");
+        var seen = last is null ? "no status" : string.Join("; ", last.Replicas.Select(r => $"group {r.Group} {r.Silo} {r.Role} term {r.Term}"));
+        throw new TimeoutException($"Not every one of the {groups} groups had a leader with {voters} voters within {timeout.TotalSeconds:0} s (last seen: {seen}{(lastError is null ? "" : "; last error: " + lastError)}).");
     }
 
     private static void PrintReady(SiloHostOptions options, List<SiloPlan> plans, ClusterStatus status)
     {
-        var leader = status.Leader!;
-        Console.WriteLine($"RaftCache development cluster ready: {plans.Count} silos, cluster id '{options.ClusterId}', localhost clustering (primary {plans[0].SiloEndpoint}).");
+        Console.WriteLine($"RaftCache development cluster ready: {plans.Count} silos, {status.Groups.Length} Raft groups, cluster id '{options.ClusterId}', localhost clustering (primary {plans[0].SiloEndpoint}).");
         foreach (var plan in plans)
         {
-            var replica = status.Replicas.FirstOrDefault(r => r.Silo.Contains($":{plan.SiloPort}:", StringComparison.Ordinal));
-            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} {replica?.Role ?? "?",-9} member {replica?.MemberId}");
+            var replicas = status.Replicas.Where(r => r.IsReplica && r.Silo.Contains($":{plan.SiloPort}:", StringComparison.Ordinal)).ToList();
+            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} member {replicas.FirstOrDefault()?.MemberId}: {replicas.Count} replicas, leads {replicas.Count(r => r.Role == "Leader")} groups");
         }
 
-        var leaderPlan = plans.FirstOrDefault(p => leader.Silo.Contains($":{p.SiloPort}:", StringComparison.Ordinal));
-        Console.WriteLine($"Leader: {leaderPlan?.Name ?? leader.Silo} ({leader.Silo}), member {leader.MemberId}, term {leader.Term}.");
         // The client finds the default ports by itself; other ports need --gateway.
         var gateway = options.GatewayPort == SiloHostOptions.DevGatewayPort ? "" : $" --gateway {plans[0].GatewayEndpoint}";
         Console.WriteLine($"Gateways: {string.Join(", ", plans.Select(p => p.GatewayEndpoint))}. Try: client/raftcache{gateway} status");

@@ -4,7 +4,11 @@ namespace RaftCache;
 [GenerateSerializer, Immutable, Alias("RaftCache.ClusterStatus")]
 public sealed record ClusterStatus
 {
-    /// <summary>One entry per replica of every active silo that answered (a silo hosts a replica of each group it is a member of).</summary>
+    /// <summary>
+    /// One entry per replica of every active silo that answered (a silo hosts a replica of each group placement puts
+    /// on it); a silo that holds no replica answers with one entry whose <see cref="ReplicaStatus.Role"/> is "None"
+    /// (or "Joining" while the cluster forms its groups).
+    /// </summary>
     [Id(0)] public ReplicaStatus[] Replicas { get; init; } = [];
 
     /// <summary>Silos that did not answer, with the reason.</summary>
@@ -18,5 +22,5 @@ public sealed record ClusterStatus
         Replicas.Where(r => r.Group == group && r.Role == "Leader").OrderByDescending(r => r.Term).FirstOrDefault();
 
     /// <summary>The groups the replicas report, in order.</summary>
-    public int[] Groups => [.. Replicas.Select(r => r.Group).Distinct().Order()];
+    public int[] Groups => [.. Replicas.Where(r => r.IsReplica).Select(r => r.Group).Distinct().Order()];
 }

@@ -72,4 +72,7 @@ public sealed record ReplicaStatus
 
     /// <summary>Orleans messages the silo has sent since it started, to other silos and to clients.</summary>
     [Id(21)] public long OrleansMessagesSent { get; init; }
+
+    /// <summary>Whether this entry describes a replica, not a silo that holds none (role "None" or "Joining").</summary>
+    public bool IsReplica => Role is not ("None" or "Joining");
 }

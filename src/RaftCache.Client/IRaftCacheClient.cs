@@ -30,7 +30,11 @@ public interface IRaftCacheClient
     /// <summary>Removes the UTF-8 <paramref name="key"/>; true if it held a live value.</summary>
     Task<bool> DeleteAsync(string key);
 
-    /// <summary>Removes every key.</summary>
+    /// <summary>
+    /// Removes every key: each Raft group clears its own keys, all groups at once. Each group's clear is linearizable
+    /// in that group, but the clears are not one atomic step: a concurrent reader may see one group cleared and
+    /// another not yet, and a put that completes after this call returns is kept.
+    /// </summary>
     Task ClearAsync();
 
     /// <summary>Every replica's status: roles, leader, term, commit and applied index.</summary>

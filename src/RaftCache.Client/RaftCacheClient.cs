@@ -5,7 +5,8 @@ namespace RaftCache.Client;
 
 /// <summary>
 /// The default <see cref="IRaftCacheClient"/>: calls the façade grain through an <see cref="IGrainFactory"/> (a
-/// cluster client, or a grain's own factory) and keeps one client session for exactly-once writes.
+/// cluster client, or a grain's own factory) and keeps a client session per Raft group it writes to, for exactly-once
+/// writes.
 /// </summary>
 /// <remarks>
 /// <para>Session protocol (Raft thesis §6.3): every write gets the next sequence number and carries the lowest sequence
@@ -14,6 +15,8 @@ namespace RaftCache.Client;
 /// <para>The replicas keep results only for a window of sequence numbers (<see cref="CacheLimits.MaxInFlightPerSession"/>);
 /// writes that would overstep it wait for earlier ones to be answered (<see cref="SessionWindow"/>), so a client shared
 /// by many callers never overloads its own session.</para>
+/// <para>Each key belongs to one Raft group (<see cref="ClusterLayout.GroupOf"/>, from the layout the cluster reports
+/// with its limits); every operation names its group, and a write carries the session of that group.</para>
 /// <para>Before sending anything the client checks keys, values and times to live against the limits the cluster
 /// reports (fetched once, on first use), so that a request the cluster would refuse never travels to it.</para>
 /// </remarks>
@@ -30,7 +33,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     private readonly SemaphoreSlim _setupLock = new(1, 1);
     private readonly CommandBatcher _batcher;
     private CacheLimits? _limits;
-    private SessionWindow? _window;
+    // One session per group the client writes to: a session is part of one group's replicated state (thesis §6.3).
+    private SessionWindow?[] _windows = [];
 
     /// <summary>Creates a client over <paramref name="grains"/>.</summary>
     /// <param name="grains">A cluster client, or a grain's own factory.</param>
@@ -75,8 +79,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
-        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency }, started).ConfigureAwait(false);
+        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        CheckKey(key, limits);
+        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
@@ -99,7 +104,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         if (value.Length > limits.MaxValueBytes)
             throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
         if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
-        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl }, started).ConfigureAwait(false);
+        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -111,8 +116,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        CheckKey(key, await GetLimitsAsync(started).ConfigureAwait(false));
-        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key }, started).ConfigureAwait(false);
+        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        CheckKey(key, limits);
+        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
         return reply.KeyExisted;
     }
 
@@ -120,7 +126,14 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public Task<bool> DeleteAsync(string key) => DeleteAsync(Utf8(key, "key"));
 
     /// <inheritdoc/>
-    public Task ClearAsync() => WriteAsync(new CacheRequest { Operation = CacheOperation.Clear }, Stopwatch.GetTimestamp());
+    public async Task ClearAsync()
+    {
+        // Every group clears its own keys: each clear is linearizable within its group, not atomic across groups.
+        var started = Stopwatch.GetTimestamp();
+        var layout = (await GetLimitsAsync(started).ConfigureAwait(false)).Layout!;
+        await Task.WhenAll(Enumerable.Range(0, layout.Groups).Select(group =>
+            WriteAsync(new CacheRequest { Operation = CacheOperation.Clear, Group = group }, started))).ConfigureAwait(false);
+    }
 
     /// <inheritdoc/>
     public Task<ClusterStatus> GetStatusAsync() => CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp());
@@ -130,7 +143,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var renewed = false;
         while (true)
         {
-            var window = await GetSessionWindowAsync(started).ConfigureAwait(false);
+            var window = await GetSessionWindowAsync(write.Group, started).ConfigureAwait(false);
             var sequence = await EnterWindowAsync(window, started).ConfigureAwait(false);
             if (sequence == 0) continue; // The session was replaced while this write waited: enter the new one.
 
@@ -150,7 +163,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             if (reply.Status == CacheStatusCode.SessionExpired && !renewed)
             {
                 renewed = true;
-                if (Interlocked.CompareExchange(ref _window, null, window) == window) window.Close();
+                if (Interlocked.CompareExchange(ref _windows[write.Group], null, window) == window) window.Close();
                 continue;
             }
 
@@ -177,19 +190,19 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         $"The operation waited {CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
         "too many earlier operations are still unanswered. Nothing was sent.");
 
-    private async Task<SessionWindow> GetSessionWindowAsync(long started)
+    private async Task<SessionWindow> GetSessionWindowAsync(int group, long started)
     {
-        if (Volatile.Read(ref _window) is { } window) return window;
+        if (Volatile.Read(ref _windows[group]) is { } window) return window;
         var limits = await GetLimitsAsync(started).ConfigureAwait(false);
         await EnterSetupAsync(started).ConfigureAwait(false);
         try
         {
-            if (_window is { } current) return current;
+            if (_windows[group] is { } current) return current;
             // Registering twice only leaves an unused session, which expires; so an unknown outcome is harmless here.
-            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession }, started).ConfigureAwait(false);
+            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession, Group = group }, started).ConfigureAwait(false);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             var created = new SessionWindow(reply.SessionId, limits.MaxInFlightPerSession, _options.MaxQueuedWrites);
-            Volatile.Write(ref _window, created);
+            Volatile.Write(ref _windows[group], created);
             return created;
         }
         finally
@@ -208,6 +221,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         {
             if (_limits is { } known) return known;
             var fetched = await CallAsync(Facade.GetLimits, mayHaveApplied: false, started).ConfigureAwait(false);
+            if (fetched.Layout is null)
+                throw new CacheUnavailableException("The cluster has not formed its Raft groups yet (its silos are starting); nothing was sent. Try again shortly.");
+            _windows = new SessionWindow?[fetched.Layout.Groups];
             Volatile.Write(ref _limits, fetched);
             return fetched;
         }

@@ -11,10 +11,12 @@ namespace RaftCache.Server;
 /// <see cref="RaftCacheOptions.RequestTimeout"/> passes.
 /// </summary>
 /// <remarks>
-/// <para>Routing: local reads are served by this silo's replica at once, without a call; linearizable reads by this
-/// silo's replica too, as leader or as follower (thesis §6.4), so read load spreads over every silo the clients
-/// reach; writes and lease reads go straight to the leader this silo's replica knows (one silo-to-silo hop), or,
-/// with no leader known, to this silo's replica, which answers with the leader it learns of.</para>
+/// <para>Routing, per operation by the group of its key: local reads are served by this silo's replica of the group at
+/// once, without a call; linearizable reads by this silo's replica too, as leader or as follower (thesis §6.4), so
+/// read load spreads over the group's replicas; writes and lease reads go straight to the group's leader as this silo
+/// knows it (one silo-to-silo hop). Where this silo holds no replica of the group, reads go to the group's leader
+/// too; with no leader known, a request goes to a silo placement chooses for the group, which answers with the
+/// leader it learns of.</para>
 /// <para>Retried: <c>NotLeader</c> (to the hinted leader), <c>NotApplied</c>, <c>Unavailable</c> and unreachable
 /// replicas. A write whose outcome became unknown (the leader failed after appending it, or a call timed out) is
 /// retried only when it carries a client session, because the session makes a second application impossible (Raft
@@ -32,7 +34,6 @@ internal sealed class RaftCacheGrain(
     TimeProvider time,
     LocalReplica localReplica) : Grain, IRaftCacheGrain
 {
-    private static readonly CacheReply NotJoined = CacheReply.Fail(CacheStatusCode.Unavailable, "This silo's replica has not joined a Raft group yet.");
     private readonly RaftCacheOptions _options = options.Value;
 
     public async Task<CacheReply[]> Execute(CacheRequest[] requests)
@@ -44,10 +45,10 @@ internal sealed class RaftCacheGrain(
         for (var i = 0; i < requests.Length; i++)
         {
             var request = requests[i];
-            if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Local })
+            if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Local } && host?.ReadLocal(request) is { } local)
             {
-                // The local replica's state is readable from any thread: no call into its scheduler.
-                replies[i] = host?.ReadLocal(request.Key!) ?? NotJoined;
+                // This silo holds the key's group: its state is readable from any thread, no call into its scheduler.
+                replies[i] = local;
                 continue;
             }
 
@@ -58,13 +59,22 @@ internal sealed class RaftCacheGrain(
         return replies;
     }
 
-    public Task<CacheLimits> GetLimits() => Task.FromResult(new CacheLimits
+    public async Task<CacheLimits> GetLimits()
     {
-        MaxKeyBytes = _options.Cache.MaxKeyBytes,
-        MaxValueBytes = _options.Cache.MaxValueBytes,
-        MaxTtl = _options.Cache.MaxTtl,
-        MaxInFlightPerSession = _options.Cache.MaxInFlightPerSession,
-    });
+        // A client needs the layout to address groups: while the cluster forms its groups, wait for it (briefly).
+        var started = time.GetTimestamp();
+        ClusterLayout? layout;
+        while ((layout = localReplica.Host?.Layout) is null && time.GetElapsedTime(started) < _options.RequestTimeout)
+            await Task.Delay(_options.TickInterval, time);
+        return new CacheLimits
+        {
+            MaxKeyBytes = _options.Cache.MaxKeyBytes,
+            MaxValueBytes = _options.Cache.MaxValueBytes,
+            MaxTtl = _options.Cache.MaxTtl,
+            MaxInFlightPerSession = _options.Cache.MaxInFlightPerSession,
+            Layout = layout,
+        };
+    }
 
     public async Task<ClusterStatus> GetStatus()
     {
@@ -77,13 +87,13 @@ internal sealed class RaftCacheGrain(
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                return (silo, (ReplicaStatus?)null, e.GetType().Name + ": " + e.Message);
+                return (silo, (ReplicaStatus[]?)null, e.GetType().Name + ": " + e.Message);
             }
         }).ToList();
         var results = await Task.WhenAll(calls);
         return new ClusterStatus
         {
-            Replicas = [.. results.Where(r => r.Item2 is not null).Select(r => r.Item2!)],
+            Replicas = [.. results.Where(r => r.Item2 is not null).SelectMany(r => r.Item2!)],
             Unreachable = [.. results.Where(r => r.Item2 is null).Select(r => $"{r.silo}: {r.Item3}")],
         };
     }
@@ -91,8 +101,11 @@ internal sealed class RaftCacheGrain(
     /// <summary>Where a request goes first: see the routing rules in the class remarks.</summary>
     private SiloAddress FirstTarget(CacheRequest request, RaftHostService? host)
     {
-        if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Linearizable }) return localSilo.SiloAddress;
-        return host?.LeaderSilo ?? localSilo.SiloAddress;
+        var self = localSilo.SiloAddress;
+        if (host is null) return self;
+        var group = request.Group;
+        if (request is { Operation: CacheOperation.Get, Consistency: ReadConsistency.Linearizable or ReadConsistency.Local } && host.Hosts(group)) return self;
+        return host.LeaderOf(group) ?? (host.Hosts(group) ? self : (host.PlacementOf(group) is { Count: > 0 } placed ? placed[0] : self));
     }
 
     /// <summary>
@@ -185,14 +198,15 @@ internal sealed class RaftCacheGrain(
             switch (reply.Status)
             {
                 case CacheStatusCode.NotLeader when reply.LeaderHint is { } hint && SiloAddress.FromParsableString(hint) is var leader && !leader.Equals(target):
+                    localReplica.Host?.NoteLeader(item.Request.Group, leader);
                     item.Target = leader;
                     break;
                 case CacheStatusCode.NotLeader:
                 case CacheStatusCode.NotApplied:
                 case CacheStatusCode.Unavailable:
-                    // The replica asked knows no leader, dropped the proposal, or could not confirm a read index: ask
-                    // the leader this silo knows now, or the next silo.
-                    item.Target = localReplica.Host?.LeaderSilo is { } known && !known.Equals(target) ? known : NextSilo(target);
+                    // The replica asked knows no leader, dropped the proposal, or could not confirm a read index (or
+                    // its silo holds no replica of the group): ask the leader this silo knows now, or the next silo.
+                    item.Target = localReplica.Host?.LeaderOf(item.Request.Group) is { } known && !known.Equals(target) ? known : NextSilo(target);
                     item.Wait = true;
                     break;
                 case CacheStatusCode.OutcomeUnknown when item.Retryable:

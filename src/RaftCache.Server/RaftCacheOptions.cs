@@ -21,8 +21,26 @@ public sealed class RaftCacheOptions
     /// <summary>Ticks of the election timeout not trusted for lease reads, to cover clock drift. Default 2.</summary>
     public int LeaseSafetyMarginTicks { get; set; } = 2;
 
-    /// <summary>The number of voters the leader keeps in the group when enough silos are live. Default 3.</summary>
+    /// <summary>
+    /// The number of voters each group keeps when enough silos are live, on distinct silos chosen by placement.
+    /// Default 3.
+    /// </summary>
     public int Voters { get; set; } = 3;
+
+    /// <summary>
+    /// The number of Raft groups the keyspace is sharded over, fixed when the cluster is first formed (later silos
+    /// adopt the cluster's number and log a warning if theirs differs). Each group replicates the keys of its slots on
+    /// <see cref="Voters"/> silos, with its own leader, log and client sessions. Default 8: enough to spread leaders
+    /// and writes over a small cluster, few enough that an idle cluster costs almost nothing. Use more with more silos
+    /// (a few groups per silo).
+    /// </summary>
+    public int Groups { get; set; } = 8;
+
+    /// <summary>
+    /// The number of hash slots keys are divided into, fixed when the cluster is first formed; each group owns a
+    /// contiguous range of slots. Default 4,096.
+    /// </summary>
+    public int Slots { get; set; } = 4096;
 
     /// <summary>The largest total entry size in one append message. Default 1 MiB.</summary>
     public int MaxSizePerMessage { get; set; } = 1024 * 1024;
@@ -144,6 +162,10 @@ public sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOption
         if (options.LeaseSafetyMarginTicks < 1 || options.LeaseSafetyMarginTicks >= options.ElectionTicks)
             errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.LeaseSafetyMarginTicks)} must be at least 1 and less than {nameof(options.ElectionTicks)}.");
         AtLeast(options.Voters, 1, nameof(options.Voters));
+        if (options.Slots is < 1 or > 1 << 20)
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Slots)} must be between 1 and {1 << 20} (is {options.Slots}).");
+        if (options.Groups < 1 || options.Groups > Math.Min(options.Slots, 65_536))
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.Groups)} must be between 1 and the number of slots ({options.Slots}), at most 65536 (is {options.Groups}).");
         AtLeast(options.MaxSizePerMessage, 1024, nameof(options.MaxSizePerMessage));
         AtLeast(options.MaxInflightMessages, 1, nameof(options.MaxInflightMessages));
         AtLeast(options.MaxPendingProposals, 1, nameof(options.MaxPendingProposals));

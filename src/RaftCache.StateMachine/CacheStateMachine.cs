@@ -86,6 +86,21 @@ public sealed partial class CacheStateMachine
     /// <summary>Registered, unexpired client sessions.</summary>
     public int SessionCount => _sessions.Count;
 
+    /// <summary>
+    /// The earliest log time (Unix ms) at which a time-only entry would change the state: the nearest entry deadline or
+    /// session idle expiry; <see cref="long.MaxValue"/> if nothing can expire. The leader proposes time entries only
+    /// once this is due, so a group that holds nothing expiring costs no log entries while idle. Apply thread only.
+    /// </summary>
+    public long NextExpiryUnixMs
+    {
+        get
+        {
+            var next = _heap.Count > 0 ? Entry.Deadline(_heap.Min) : long.MaxValue;
+            if (_sessions.Oldest is { } oldest) next = Math.Min(next, oldest.LastActiveUnixMs + _sessionIdleMs);
+            return next;
+        }
+    }
+
     /// <summary><see langword="false"/> once a committed entry could not be decoded; the state machine then refuses to apply.</summary>
     public bool IsHealthy => Volatile.Read(ref _fault) is null;
 

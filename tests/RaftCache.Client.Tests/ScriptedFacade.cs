@@ -12,7 +12,7 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
     private long _nextSession = 100;
     private long _maxDistance;
 
-    public CacheLimits Limits { get; set; } = new() { MaxKeyBytes = 1024, MaxValueBytes = 512 * 1024, MaxTtl = TimeSpan.FromDays(365), MaxInFlightPerSession = 1024 };
+    public CacheLimits Limits { get; set; } = new() { MaxKeyBytes = 1024, MaxValueBytes = 512 * 1024, MaxTtl = TimeSpan.FromDays(365), MaxInFlightPerSession = 1024, Layout = new ClusterLayout(Guid.NewGuid(), 4096, 1) };
 
     /// <summary>Runs before a write is answered; a test delays, holds or fails writes here.</summary>
     public Func<CacheRequest, Task<CacheReply?>> BeforeWrite { get; set; } = _ => Task.FromResult<CacheReply?>(null);

@@ -110,7 +110,10 @@ public sealed class DeploymentCluster : IAsyncDisposable
 
     public async Task<ClusterStatus> StatusAsync() => await Facade.GetStatus().WaitAsync(Deadlines.Call);
 
-    /// <summary>Waits until one leader leads <paramref name="voters"/> voters, every listed silo is in its group, and the replicas follow it.</summary>
+    /// <summary>
+    /// Waits until every group has one leader of <paramref name="voters"/> voters and no learner, with every listed silo
+    /// among its voters and following it (with as many silos as voters, placement puts every group on every silo).
+    /// </summary>
     public Task<ClusterStatus> WaitForGroupAsync(IReadOnlyCollection<SiloInstance> members, int voters) => WaitForGroupAsync(members, voters, Deadlines.GroupChange);
 
     /// <summary>As <see cref="WaitForGroupAsync(IReadOnlyCollection{SiloInstance}, int)"/>, with a deadline of its own.</summary>
@@ -120,13 +123,18 @@ public sealed class DeploymentCluster : IAsyncDisposable
         return Eventually.WaitAsync(async () =>
         {
             var status = last = await StatusAsync();
-            var leader = status.Leader;
-            if (leader is null || leader.Voters.Length != voters || leader.Learners.Length != 0) return null;
-            var ids = members.Select(m => status.Replicas.FirstOrDefault(m.Hosts)).ToList();
-            return ids.All(r => r is not null && r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && leader.Voters.Contains(r.MemberId))
-                ? status
-                : null;
-        }, timeout, $"a group of {voters} voters led by one leader, with {string.Join(", ", members.Select(m => m.Name))} as voters", () => Describe(last));
+            var groups = (await Facade.GetLimits().WaitAsync(Deadlines.Call)).Layout?.Groups ?? 0;
+            if (groups == 0 || status.Groups.Length != groups) return null;
+            foreach (var group in status.Groups)
+            {
+                var leader = status.LeaderOf(group);
+                if (leader is null || leader.Voters.Length != voters || leader.Learners.Length != 0) return null;
+                var replicas = members.Select(m => status.Replicas.FirstOrDefault(r => r.Group == group && m.Hosts(r))).ToList();
+                if (!replicas.All(r => r is not null && r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && leader.Voters.Contains(r.MemberId))) return null;
+            }
+
+            return status;
+        }, timeout, $"every group with {voters} voters led by one leader, with {string.Join(", ", members.Select(m => m.Name))} as voters", () => Describe(last));
     }
 
     public SiloInstance SiloOf(ReplicaStatus replica) => _silos.Single(s => s.Hosts(replica));
@@ -135,7 +143,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
     public IReadOnlyList<string> CliConnection => ["--redis", RedisConnection, "--cluster-id", _clusterId, .. Deadlines.CliTimeoutArgs];
 
     public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
-        status.Replicas.Select(r => $"  {r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
+        status.Replicas.Select(r => $"  g{r.Group} {r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} commit={r.Commit} applied={r.Applied} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
         .Concat(status.Unreachable.Select(u => "  unreachable " + u)));
 
     /// <summary>Every silo's captured output, for failure messages.</summary>

@@ -38,7 +38,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     private async Task<ClusterStatus> StopFirstSiloGracefullyAndReplaceItAsync(DeploymentCluster cluster, ClusterStatus status)
     {
         var first = cluster.Silos[0];
-        var firstMember = status.Replicas.Single(first.Hosts).MemberId;
+        var firstMember = status.Replicas.First(first.Hosts).MemberId;
         await first.Process.TerminateAsync();
         Assert.Equal(0, await first.Process.WaitForExitAsync(Deadlines.GracefulStop));
         var remaining = cluster.Silos.Skip(1).ToList();
@@ -80,7 +80,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: group of 3 voters formed.{Environment.NewLine}{DeploymentCluster.Describe(status)}");
             status = await prepare(cluster, status);
             var victim = chooseVictim(cluster, status);
-            var victimReplica = status.Replicas.Single(victim.Hosts);
+            var victimReplica = status.Replicas.First(r => r.Group == 0 && victim.Hosts(r));
 
             long killedAt;
             IReadOnlyCollection<(string Key, string Value)> acknowledged;
@@ -116,7 +116,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var replacement = await cluster.StartSiloAsync();
             var final = await cluster.WaitForGroupAsync([.. survivors, replacement], voters: 3);
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: {replacement.Name} joined as a voter.{Environment.NewLine}{DeploymentCluster.Describe(final)}");
-            Assert.Contains(final.Replicas.Single(replacement.Hosts).MemberId, final.Leader!.Voters);
+            Assert.Contains(final.Replicas.First(replacement.Hosts).MemberId, final.Leader!.Voters);
             await after(cluster, replacement);
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: done.");
         }

@@ -39,6 +39,8 @@ public sealed class CacheCluster : IAsyncDisposable
                 options.TickInterval = TimeSpan.FromMilliseconds(50);
                 options.BootstrapStableFor = TimeSpan.FromMilliseconds(500);
                 options.MembershipCheckInterval = TimeSpan.FromMilliseconds(200);
+                // One group unless a test asks for more: most tests are about one group's behaviour.
+                options.Groups = 1;
                 configure?.Invoke(options);
             });
             silo.Configure<ClusterMembershipOptions>(options =>
@@ -78,18 +80,24 @@ public sealed class CacheCluster : IAsyncDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                return (silo, (ReplicaStatus?)null, e.Message);
+                return (silo, (ReplicaStatus[]?)null, e.Message);
             }
         }));
         return new ClusterStatus
         {
-            Replicas = [.. replies.Where(r => r.Item2 is not null).Select(r => r.Item2!).OrderBy(r => r.Silo, StringComparer.Ordinal)],
+            // Only replicas: a silo that holds none reports one entry with the role "None" (or "Joining").
+            Replicas = [.. replies.Where(r => r.Item2 is not null).SelectMany(r => r.Item2!).Where(r => r.Role is not ("None" or "Joining"))
+                .OrderBy(r => r.Group).ThenBy(r => r.Silo, StringComparer.Ordinal)],
             Unreachable = [.. replies.Where(r => r.Item2 is null).Select(r => $"{r.silo.SiloAddress}: {r.Item3}")],
         };
     }
 
-    /// <summary>Waits until one leader leads a group with <paramref name="voters"/> voters that every active replica follows.</summary>
-    public async Task WaitForStableGroupAsync(int voters, TimeSpan timeout, int? learners = null)
+    /// <summary>
+    /// Waits until each of the <paramref name="groups"/> groups has one leader with <paramref name="voters"/> voters
+    /// (and <paramref name="learners"/> learners, if given), every replica of the group follows it and has applied what
+    /// it applied, and no silo holds a replica outside its group's configuration.
+    /// </summary>
+    public async Task WaitForStableGroupAsync(int voters, TimeSpan timeout, int? learners = null, int groups = 1)
     {
         ClusterStatus? last = null;
         try
@@ -97,14 +105,19 @@ public sealed class CacheCluster : IAsyncDisposable
             await Eventually.WaitAsync(async () =>
         {
             var status = last = await StatusAsync();
-            var leader = status.Leader;
-            if (leader is null || status.Unreachable.Length > 0) return false;
-            var active = Cluster.GetActiveSilos().Count();
-            return status.Replicas.Length == active
-                && leader.Voters.Length == voters
-                && (learners is null || leader.Learners.Length == learners)
-                && status.Replicas.All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && r.Applied == leader.Applied);
-        }, timeout, $"a group with {voters} voters and one leader followed by every replica");
+            if (status.Unreachable.Length > 0) return false;
+            for (var group = 0; group < groups; group++)
+            {
+                var leader = status.LeaderOf(group);
+                if (leader is null) return false;
+                var replicas = status.Replicas.Where(r => r.Group == group).ToList();
+                if (leader.Voters.Length != voters || (learners is not null && leader.Learners.Length != learners)) return false;
+                if (replicas.Count != leader.Voters.Length + leader.Learners.Length) return false;
+                if (!replicas.All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && r.Applied == leader.Applied)) return false;
+            }
+
+            return status.Groups.Length == groups;
+        }, timeout, $"{groups} group(s), each with {voters} voters and one leader followed by every replica");
         }
         catch (TimeoutException e)
         {
@@ -113,7 +126,7 @@ public sealed class CacheCluster : IAsyncDisposable
     }
 
     public static string Describe(ClusterStatus? status) => status is null ? "(no status)" : string.Join(Environment.NewLine,
-        status.Replicas.Select(r => $"{r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} first={r.FirstIndex} commit={r.Commit} applied={r.Applied} entries={r.EntryCount} log={r.LogBytes}B group={r.GroupId} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
+        status.Replicas.Select(r => $"g{r.Group} {r.Silo} id={r.MemberId} role={r.Role} term={r.Term} leader={r.LeaderId} first={r.FirstIndex} commit={r.Commit} applied={r.Applied} entries={r.EntryCount} log={r.LogBytes}B group={r.GroupId} voters=[{string.Join(",", r.Voters)}] learners=[{string.Join(",", r.Learners)}] {r.Message}")
         .Concat(status.Unreachable.Select(u => "unreachable " + u)));
 
     public async Task<InProcessSiloHandle> LeaderSiloAsync()
@@ -125,9 +138,16 @@ public sealed class CacheCluster : IAsyncDisposable
     public T SiloService<T>(InProcessSiloHandle silo) where T : notnull =>
         Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<T>();
 
-    /// <summary>The replica of <paramref name="silo"/>, called directly (bypassing the façade's routing).</summary>
+    /// <summary>The replica service of <paramref name="silo"/>, called directly (bypassing the façade's routing).</summary>
     internal Transport.IRaftReplica Replica(InProcessSiloHandle silo) =>
         SiloService<Transport.IRaftReplicaClient>(silo).For(silo.SiloAddress);
+
+    /// <summary>The status of <paramref name="silo"/>'s replica of <paramref name="group"/>, or its "None" entry if it holds none.</summary>
+    internal async Task<ReplicaStatus> ReplicaStatusAsync(InProcessSiloHandle silo, int group = 0)
+    {
+        var statuses = await Replica(silo).GetStatus();
+        return statuses.FirstOrDefault(s => s.Group == group && s.Role is not ("None" or "Joining")) ?? statuses[0];
+    }
 
     /// <summary>Waits until every active replica has applied everything the leader committed, and returns the status.</summary>
     public async Task<ClusterStatus> WaitForQuiescenceAsync(TimeSpan timeout)
@@ -138,10 +158,16 @@ public sealed class CacheCluster : IAsyncDisposable
             await Eventually.WaitAsync(async () =>
             {
                 var status = last = await StatusAsync();
-                var leader = status.Leader;
-                return leader is not null && status.Unreachable.Length == 0
-                    && status.Replicas.Length == Cluster.GetActiveSilos().Count()
-                    && status.Replicas.All(r => r.LeaderId == leader.MemberId && r.Applied == leader.Commit && r.Commit == leader.Commit);
+                if (status.Unreachable.Length > 0 || status.Groups.Length == 0) return false;
+                foreach (var group in status.Groups)
+                {
+                    var leader = status.LeaderOf(group);
+                    var replicas = status.Replicas.Where(r => r.Group == group).ToList();
+                    if (leader is null || replicas.Count != leader.Voters.Length + leader.Learners.Length) return false;
+                    if (!replicas.All(r => r.LeaderId == leader.MemberId && r.Applied == leader.Commit && r.Commit == leader.Commit)) return false;
+                }
+
+                return true;
             }, timeout, "every replica to apply the leader's commit index");
         }
         catch (TimeoutException e)

@@ -62,7 +62,7 @@ public class ConsistencyTests
         {
             foreach (var silo in silos.Where(s => s != oldLeader))
             {
-                var status = await cluster.Replica(silo).GetStatus();
+                var status = await cluster.ReplicaStatusAsync(silo);
                 if (status.Role == "Leader") newLeader = silo;
             }
 

@@ -332,9 +332,13 @@ internal sealed partial class GroupReplica
     private void MaybeProposeTimeEntry()
     {
         if (_host.Time.GetElapsedTime(_lastProposalTimestamp) < _options.TimeEntryInterval) return;
+        // A time-only entry moves log time forward so that expired entries and sessions are removed without writes
+        // (design §3, docs/design.md); while nothing is due to expire it would change nothing, so an idle group
+        // appends nothing.
+        var now = Now;
+        if (_cache.NextExpiryUnixMs > now) return;
         _lastProposalTimestamp = _host.Time.GetTimestamp();
-        // A time-only entry moves log time forward so that expired entries are removed without writes (design §3, docs/design.md).
-        _node.Propose(CommandCodec.Encode(CacheCommand.Tick(Now)));
+        _node.Propose(CommandCodec.Encode(CacheCommand.Tick(now)));
     }
 
     private void OnReadState(ReadState readState)

@@ -26,6 +26,7 @@ internal sealed partial class GroupReplica
             LastIndex = status.LastIndex,
             FirstIndex = _storage.Log.FirstIndex(),
             GroupId = Id.Layout,
+            Group = Id.Index,
             Voters = [.. conf.Voters.Union(conf.VotersOutgoing).Order()],
             Learners = [.. conf.Learners.Union(conf.LearnersNext).Order()],
             Healthy = _fault is null && !quorumLost,

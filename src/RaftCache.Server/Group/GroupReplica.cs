@@ -38,6 +38,8 @@ internal sealed partial class GroupReplica
     private string? _fault;
     private SiloAddress? _leaderSilo;
     private TaskCompletionSource? _leaderChanged;
+    private int _checksAsLeader;
+    private bool _wasMember;
 
     private GroupReplica(IReplicaHost host, GroupId id, MemStorage log, CacheStateMachine cache, ILogger logger)
     {
@@ -65,6 +67,7 @@ internal sealed partial class GroupReplica
         _node = new RawNode(config, _storage);
         _softState = new SoftState(RaftConfig.None, StateRole.Follower);
         _lastProposalTimestamp = host.Time.GetTimestamp();
+        CreatedAt = _lastProposalTimestamp;
         LogJoinedGroup(_logger, host.MemberId, id);
     }
 
@@ -105,6 +108,18 @@ internal sealed partial class GroupReplica
 
     /// <summary>The node's status (on the leader, with every member's progress).</summary>
     public Status Status => _node.Status;
+
+    /// <summary>When this replica was created (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long CreatedAt { get; }
+
+    /// <summary>Whether the configuration this replica holds names it (as voter or learner).</summary>
+    public bool IsMember { get; private set; }
+
+    /// <summary>
+    /// Whether this replica was a member and has since applied a configuration without it: its group never contacts it
+    /// again, so the host drops it.
+    /// </summary>
+    public bool WasRemoved { get; private set; }
 
     /// <summary>One Raft tick; on the leader also the periodic duties (time entries, membership).</summary>
     public void Tick()
@@ -163,12 +178,35 @@ internal sealed partial class GroupReplica
             CompleteReadsUpTo((ulong)_cache.AppliedIndex);
             ReleaseUnusedSnapshots();
             MaybeCompact();
+            NoteMembership();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A broken invariant or storage failure leaves the node in an unknown state: stop rather than guess.
             Halt($"Processing a Raft Ready failed: {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    private void NoteMembership()
+    {
+        var conf = _storage.Log.ConfState;
+        var id = _host.MemberId;
+        IsMember = conf.Voters.Contains(id) || conf.Learners.Contains(id) || conf.VotersOutgoing.Contains(id) || conf.LearnersNext.Contains(id);
+        if (IsMember) _wasMember = true;
+        else if (_wasMember) WasRemoved = true;
+    }
+
+    /// <summary>
+    /// Releases the snapshot views (which make applies copy while they live) and partly received snapshots, and
+    /// answers everything still waiting on the replica, once the host drops it.
+    /// </summary>
+    public void Dispose()
+    {
+        FailAllPending("This silo's replica left the group; ask the group's leader.");
+        foreach (var source in _snapshotSources) source.Dispose();
+        _snapshotSources.Clear();
+        _incomingSnapshots.Clear();
+        _restored = null;
     }
 
     /// <summary>Whether the node has work for <see cref="ProcessReady"/>.</summary>
@@ -334,6 +372,7 @@ internal sealed partial class GroupReplica
 
         if (softState.Role == StateRole.Leader)
         {
+            _checksAsLeader = 0;
             _lastMembershipCheck = 0;
             _lastProposalTimestamp = _host.Time.GetTimestamp();
         }

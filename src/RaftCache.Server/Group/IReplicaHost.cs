@@ -46,6 +46,15 @@ internal interface IReplicaHost
     /// <summary>Every member route known, for a snapshot's header.</summary>
     IReadOnlyCollection<(ulong MemberId, SiloAddress Silo)> Routes { get; }
 
+    /// <summary>
+    /// The silos placement chooses for <paramref name="group"/>'s replicas (<see cref="RaftCacheOptions.Voters"/> of
+    /// them, or every active silo if there are fewer), from the current membership view.
+    /// </summary>
+    IReadOnlyList<SiloAddress> PlacementOf(int group);
+
+    /// <summary>The silo that should lead <paramref name="group"/> so that leaders spread evenly, or null if unknown.</summary>
+    SiloAddress? PreferredLeaderOf(int group);
+
     /// <summary>Queues <paramref name="messages"/> of <paramref name="group"/> for <paramref name="to"/> on <paramref name="silo"/>; sent at the end of the pass.</summary>
     void Send(SiloAddress silo, GroupId group, ulong to, IReadOnlyList<Message> messages);
 

@@ -9,42 +9,81 @@ namespace RaftCache.Server.Host;
 /// silo that sees the same membership computes the same placement (design §4, "Groups and placement").
 /// </summary>
 /// <remarks>
-/// Replicas: rendezvous (highest random weight) hashing. Each silo gets a score per group, and a group's replicas are
-/// the silos with the highest scores; when a silo joins or leaves, only the replicas it gains or loses move. Leaders:
-/// the groups are dealt in order to their replicas, each to the one that leads the fewest groups so far (ties go to the
-/// higher score), so no silo is the preferred leader of more than its share of groups, rounded up, unless the
-/// replica sets themselves leave no other choice.
+/// <para>Replicas: rendezvous (highest random weight) hashing with bounded loads. Each silo gets a score per group; a
+/// group's replicas are the silos with the highest scores among those that hold fewer than
+/// ⌈groups × replicas ÷ silos⌉ replicas so far (groups taken in order). Plain rendezvous hashing moves only the
+/// replicas a joining or leaving silo gains or loses, but its loads vary binomially (with 16 groups of 3 on 5 silos a
+/// silo would hold anywhere from 4 to 15); the bound keeps every silo within its share, at the price of a few more
+/// moves when the silos change, because a full silo passes a group on to its next choice.</para>
+/// <para>Leaders: the groups are dealt in order to their replicas, each to the one that leads the fewest groups so
+/// far (ties to the higher score).</para>
 /// </remarks>
 internal static class Placement
 {
-    /// <summary>The silos that should hold <paramref name="group"/>'s replicas, best first: at most <paramref name="replicas"/>.</summary>
-    public static List<SiloAddress> ReplicasOf(ClusterLayout layout, int group, IReadOnlyList<SiloAddress> activeSilos, int replicas) =>
-        [.. activeSilos
-            .Select(silo => (Silo: silo, Score: Score(layout.Id, group, silo)))
-            .OrderByDescending(s => s.Score).ThenBy(s => s.Silo.ToParsableString(), StringComparer.Ordinal)
-            .Take(replicas)
-            .Select(s => s.Silo)];
-
-    /// <summary>The preferred leader of every group (index = group), given the same inputs on every silo.</summary>
-    public static SiloAddress[] PreferredLeaders(ClusterLayout layout, IReadOnlyList<SiloAddress> activeSilos, int replicas)
+    /// <summary>The replicas of every group (index = group), best first: <paramref name="replicas"/> distinct silos each, or every silo if there are fewer.</summary>
+    public static List<SiloAddress>[] Replicas(ClusterLayout layout, IReadOnlyList<SiloAddress> activeSilos, int replicas)
     {
-        var leaders = new SiloAddress[layout.Groups];
-        if (activeSilos.Count == 0) return leaders;
-        var led = new Dictionary<SiloAddress, int>();
+        var placement = new List<SiloAddress>[layout.Groups];
+        var perGroup = Math.Min(replicas, activeSilos.Count);
+        if (perGroup == 0)
+        {
+            for (var group = 0; group < layout.Groups; group++) placement[group] = [];
+            return placement;
+        }
+
+        var capacity = (int)Math.Ceiling((double)layout.Groups * perGroup / activeSilos.Count);
+        var load = new Dictionary<SiloAddress, int>();
         for (var group = 0; group < layout.Groups; group++)
         {
+            var ranked = Ranked(layout, group, activeSilos);
+            var chosen = new List<SiloAddress>(perGroup);
+            foreach (var silo in ranked)
+            {
+                if (chosen.Count == perGroup) break;
+                if (load.GetValueOrDefault(silo) < capacity) chosen.Add(silo);
+            }
+
+            // Near the end the silos with room left may be fewer than a group needs: take the least loaded of the
+            // others, so no silo goes more than one over the bound.
+            foreach (var silo in ranked.Where(s => !chosen.Contains(s)).OrderBy(s => load.GetValueOrDefault(s)))
+            {
+                if (chosen.Count == perGroup) break;
+                chosen.Add(silo);
+            }
+
+            foreach (var silo in chosen) load[silo] = load.GetValueOrDefault(silo) + 1;
+            placement[group] = chosen;
+        }
+
+        return placement;
+    }
+
+    /// <summary>The preferred leader of every group (index = group), one of its replicas in <paramref name="placement"/>.</summary>
+    public static SiloAddress[] PreferredLeaders(List<SiloAddress>[] placement)
+    {
+        var leaders = new SiloAddress[placement.Length];
+        var led = new Dictionary<SiloAddress, int>();
+        for (var group = 0; group < placement.Length; group++)
+        {
             SiloAddress? best = null;
-            foreach (var silo in ReplicasOf(layout, group, activeSilos, replicas))
+            foreach (var silo in placement[group])
             {
                 if (best is null || led.GetValueOrDefault(silo) < led.GetValueOrDefault(best)) best = silo;
             }
 
-            leaders[group] = best!;
-            led[best!] = led.GetValueOrDefault(best!) + 1;
+            if (best is null) continue;
+            leaders[group] = best;
+            led[best] = led.GetValueOrDefault(best) + 1;
         }
 
         return leaders;
     }
+
+    private static List<SiloAddress> Ranked(ClusterLayout layout, int group, IReadOnlyList<SiloAddress> activeSilos) =>
+        [.. activeSilos
+            .Select(silo => (Silo: silo, Score: Score(layout.Id, group, silo)))
+            .OrderByDescending(s => s.Score).ThenBy(s => s.Silo.ToParsableString(), StringComparer.Ordinal)
+            .Select(s => s.Silo)];
 
     /// <summary>A silo's score for a group: XxHash64 of the layout id, the group and the silo incarnation.</summary>
     private static ulong Score(Guid layout, int group, SiloAddress silo)

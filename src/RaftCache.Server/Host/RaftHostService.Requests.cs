@@ -1,4 +1,3 @@
-using RaftCache.Server.Group;
 using RaftCache.Server.Transport;
 
 namespace RaftCache.Server.Host;

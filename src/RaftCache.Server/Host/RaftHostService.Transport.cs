@@ -44,7 +44,7 @@ internal sealed partial class RaftHostService
             LogSendFailed(_logger, silo, e.Message);
             foreach (var (group, to) in recipients)
             {
-                if (_groups.TryGetValue(group, out var replica)) replica.ReportUnreachable(to);
+                if (group.Layout == _layout?.Id && _groups.TryGetValue(group.Index, out var replica)) replica.ReportUnreachable(to);
             }
         }
     }

@@ -30,6 +30,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     // The leader of each group as last learnt (from this silo's replicas or from other silos' answers), for the façade.
     private SiloAddress?[] _leaderHints = [];
     private ClusterLayout? _layout;
+    private PlacementView? _placement;
     private bool _flushScheduled;
     private IGrainTimer? _ticker;
 
@@ -108,7 +109,8 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         Stopping = true;
         if (!_localReplica.StopIsUngraceful)
         {
-            foreach (var group in _groups.Values.ToList())
+            // Every group at once: each waits for its own leader, and one after the other would add up.
+            await Task.WhenAll(_groups.Values.ToList().Select(async group =>
             {
                 try
                 {
@@ -118,7 +120,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
                 {
                     LogLeaveFailed(_logger, group.Id, e);
                 }
-            }
+            }));
         }
 
         _ticker?.Dispose();
@@ -235,9 +237,13 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     private void DropReplicasRemovedFromTheirGroup()
     {
         List<int>? removed = null;
+        var strayAfter = Options.TickInterval * Options.ElectionTicks * 10;
         foreach (var (index, replica) in _groups)
         {
-            if (replica.WasRemoved) (removed ??= []).Add(index);
+            // A replica created by a message that was in flight when its group removed this silo never becomes a
+            // member: it is dropped once placement does not choose this silo and a leader had ample time to add it.
+            var stray = !replica.IsMember && Time.GetElapsedTime(replica.CreatedAt) > strayAfter && !PlacementOf(index).Contains(Self);
+            if (replica.WasRemoved || stray) (removed ??= []).Add(index);
         }
 
         if (removed is null) return;
@@ -250,6 +256,39 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
         Publish();
     }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SiloAddress> PlacementOf(int group)
+    {
+        var placement = CurrentPlacement();
+        return placement is null || group >= placement.Replicas.Length ? [] : placement.Replicas[group];
+    }
+
+    /// <inheritdoc/>
+    public SiloAddress? PreferredLeaderOf(int group)
+    {
+        var placement = CurrentPlacement();
+        return placement is null || group >= placement.Leaders.Length ? null : placement.Leaders[group];
+    }
+
+    /// <summary>
+    /// The placement for the current membership view, computed again only when the view changes: every silo that sees
+    /// the same active silos computes the same placement. Any thread (the façade asks where a group lives).
+    /// </summary>
+    private PlacementView? CurrentPlacement()
+    {
+        if (Layout is not { } layout) return null;
+        var snapshot = Membership;
+        var current = Volatile.Read(ref _placement);
+        if (current is not null && current.Version == snapshot.Version && current.Layout == layout.Id) return current;
+        var active = snapshot.ActiveSilos();
+        var replicas = Placement.Replicas(layout, active, Options.Voters);
+        var computed = new PlacementView(snapshot.Version, layout.Id, replicas, Placement.PreferredLeaders(replicas));
+        Volatile.Write(ref _placement, computed);
+        return computed;
+    }
+
+    private sealed record PlacementView(MembershipVersion Version, Guid Layout, List<SiloAddress>[] Replicas, SiloAddress[] Leaders);
 
     /// <summary>The leader of <paramref name="group"/> as this silo knows it; any thread (the façade routes by it).</summary>
     public SiloAddress? LeaderOf(int group)

@@ -26,6 +26,7 @@ internal sealed class CacheWorkload : IAsyncDisposable
     private readonly List<Task> _clients = [];
     private readonly List<RaftCacheClient> _sessions = [];
     private readonly ConcurrentDictionary<string, long> _counters = new(StringComparer.Ordinal);
+    private ClusterLayout? _layout;
     private readonly ConcurrentDictionary<string, string> _lastErrors = new(StringComparer.Ordinal);
 
     /// <param name="cluster">The cluster whose Orleans client carries every logical client's calls.</param>
@@ -192,14 +193,25 @@ internal sealed class CacheWorkload : IAsyncDisposable
     private async Task<byte[]?> ReadThroughAnySiloAsync(byte[] key, Random random)
     {
         var silos = _cluster.Cluster.GetActiveSilos().ToList();
-        var reply = await _cluster.Replica(silos[random.Next(silos.Count)]).ReadAsync(key, ReadConsistency.Linearizable, _settings.RequestTimeout);
-        return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
+        _layout ??= (await _cluster.Facade.GetLimits()).Layout!;
+        var group = _layout.GroupOf(key);
+        // A silo that holds no replica of the key's group says so: try the next one, starting at a random silo.
+        var first = random.Next(silos.Count);
+        CacheReply? reply = null;
+        for (var i = 0; i < silos.Count; i++)
+        {
+            reply = await _cluster.Replica(silos[(first + i) % silos.Count]).ReadAsync(key, ReadConsistency.Linearizable, _settings.RequestTimeout, group);
+            if (reply.Status != CacheStatusCode.NotLeader || reply.Message?.Contains("holds no replica", StringComparison.Ordinal) != true) break;
+        }
+
+        return reply!.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
     /// <summary>A write with no client session; a failed reply becomes the typed error that says what is known.</summary>
     private async Task<CacheReply> WriteWithoutSessionAsync(CacheRequest write)
     {
-        var reply = await _cluster.Facade.WriteAsync(write);
+        _layout ??= (await _cluster.Facade.GetLimits()).Layout!;
+        var reply = await _cluster.Facade.WriteAsync(write with { Group = _layout.GroupOf(write.Key) });
         return reply.Status == CacheStatusCode.Ok ? reply : throw RaftCacheException.From(reply);
     }
 

@@ -16,13 +16,13 @@ internal enum FaultKind
     /// <summary>Restart a silo (graceful stop, then a new incarnation that joins as a new member).</summary>
     RestartSilo,
 
-    /// <summary>Start an additional silo; it joins as a learner and may be promoted.</summary>
+    /// <summary>Start an additional silo; placement may put replicas on it (as learners, promoted once caught up).</summary>
     AddSilo,
 
     /// <summary>Stop a silo gracefully; it asks the leader to remove it (possibly the leader itself).</summary>
     StopSilo,
 
-    /// <summary>Cut the leader (alone, or with a learner) off from the others, hold, then heal.</summary>
+    /// <summary>Cut group 0's leader (alone, or with a silo that is not its group's voter) off from the others, hold, then heal.</summary>
     PartitionLeader,
 
     /// <summary>Delay every replica call by a random time, which also reorders them, until a later heal.</summary>
@@ -93,7 +93,7 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
         Note("heal (end of schedule)");
     }
 
-    /// <summary>Waits until one leader leads three voters and every active replica follows it; returns the leader.</summary>
+    /// <summary>Waits until every group has one leader of three voters (fewer with fewer silos) that its replicas follow; returns group 0's leader.</summary>
     /// <remarks>
     /// Unlike <see cref="CacheCluster.WaitForStableGroupAsync"/> this does not ask every replica to have applied the same
     /// index, which never holds at one instant while the workload keeps writing.
@@ -110,17 +110,26 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
                 var leader = status.Leader;
                 if (leader is null || status.Unreachable.Length > 0) return false;
                 if (formerLeader is { } former && leader.MemberId == former) return false;
-                var active = cluster.Cluster.GetActiveSilos().Count();
-                var live = status.Replicas.Select(r => r.MemberId).ToHashSet();
-                // Every voter must be live and every replica must have applied the same configuration: a silo that
-                // Orleans already declared dead can remain a voter until the leader removes it, and losing another
-                // voter before then would leave no majority.
-                var stable = status.Replicas.Length == active
-                    && leader.Voters.Length == Math.Min(Voters, active)
-                    && leader.Voters.All(live.Contains)
-                    && status.Replicas.All(r => r.GroupId == leader.GroupId && r.LeaderId == leader.MemberId && r.Voters.SequenceEqual(leader.Voters));
-                if (stable) found = leader;
-                return stable;
+                var active = cluster.Cluster.GetActiveSilos().ToList();
+                var live = active.Select(s => MemberIds.For(s.SiloAddress)).ToHashSet();
+                // In every group: every voter must be live and every replica must have applied the same configuration:
+                // a silo that Orleans already declared dead can remain a voter until the leader removes it, and losing
+                // another voter before then would leave no majority. No learner is left: placement has finished.
+                for (var group = 0; group < settings.Groups; group++)
+                {
+                    var groupLeader = status.LeaderOf(group);
+                    if (groupLeader is null) return false;
+                    var replicas = status.Replicas.Where(r => r.Group == group).ToList();
+                    var stable = groupLeader.Voters.Length == Math.Min(Voters, active.Count)
+                        && groupLeader.Learners.Length == 0
+                        && groupLeader.Voters.All(live.Contains)
+                        && replicas.Count == groupLeader.Voters.Length
+                        && replicas.All(r => r.GroupId == groupLeader.GroupId && r.LeaderId == groupLeader.MemberId && r.Voters.SequenceEqual(groupLeader.Voters));
+                    if (!stable) return false;
+                }
+
+                found = leader;
+                return true;
             }, settings.RecoveryDeadline, $"a stable group after {after}");
         }
         catch (TimeoutException e)
@@ -244,9 +253,10 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
         var leaderSilo = SiloOf(leader);
         var silos = cluster.Cluster.GetActiveSilos().ToList();
         var minority = new List<InProcessSiloHandle> { leaderSilo };
-        // Sometimes a learner goes with the leader: the minority then has two silos but still one voter.
-        var learners = leader.Learners.Order().ToList();
-        if (learners.Count > 0 && _random.Next(2) == 0) minority.Add(SiloOf(await StatusOfAsync(learners[_random.Next(learners.Count)])));
+        // Sometimes a silo that is not a voter of group 0 goes with the leader: the minority then has two silos but
+        // still one of the group's voters (with several groups, it may hold voters of others).
+        var nonVoters = silos.Where(s => !leader.Voters.Contains(MemberIds.For(s.SiloAddress))).ToList();
+        if (nonVoters.Count > 0 && _random.Next(2) == 0) minority.Add(nonVoters[_random.Next(nonVoters.Count)]);
         var majority = silos.Where(s => !minority.Contains(s)).ToList();
         cluster.Faults.Partition(minority.Select(s => s.SiloAddress), majority.Select(s => s.SiloAddress));
         Note($"partition [{string.Join(", ", minority.Select(s => s.SiloAddress))}] from the others");
@@ -259,7 +269,7 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
             await Eventually.WaitAsync(async () =>
             {
                 last.Clear();
-                foreach (var silo in majority) last.Add(await cluster.Replica(silo).GetStatus());
+                foreach (var silo in majority) last.Add(await cluster.ReplicaStatusAsync(silo));
                 if (last.FirstOrDefault(r => r.Role == "Leader" && r.MemberId != leader.MemberId) is not { } elected) return false;
                 Record(elected.MemberId);
                 Note($"new leader {elected.MemberId} term {elected.Term} on the majority side");

@@ -55,6 +55,9 @@ public sealed record LinearizabilitySettings
     /// <summary>Silos at start: three voters and one learner, so that a voter can be lost without shrinking the group.</summary>
     public int InitialSilos { get; init; } = 4;
 
+    /// <summary>Raft groups the keys are sharded over (the multi-group run uses several; histories are checked per key).</summary>
+    public int Groups { get; init; } = 1;
+
     /// <summary>The checker's budget; a Timeout verdict fails the run.</summary>
     public TimeSpan CheckBudget { get; init; } = TimeSpan.FromSeconds(60);
 
