@@ -36,8 +36,8 @@ Console.WriteLine($"user:42 = {name} (lease read: {fast}, local read: {near})");
 bool existed = await cache.DeleteAsync("user:42");
 Console.WriteLine($"deleted: {existed}");
 
-ClusterStatus status = await cache.GetStatusAsync();                     // every replica: role, term, commit, applied
-Console.WriteLine($"leader: {status.Leader?.Silo}, {status.Replicas.Length} replicas");
+ClusterStatus status = await cache.GetStatusAsync();                     // every group's replicas: role, term, commit, applied
+Console.WriteLine($"{status.Groups.Length} groups, {status.Replicas.Count(r => r.IsReplica)} replicas; group 0 led by {status.LeaderOf(0)?.Silo}");
 
 await host.StopAsync();
 // sample:end

@@ -34,6 +34,7 @@ internal sealed class RaftCacheGrain(
     TimeProvider time,
     LocalReplica localReplica) : Grain, IRaftCacheGrain
 {
+    private const int MaxHintsFollowed = 3;
     private readonly RaftCacheOptions _options = options.Value;
 
     public async Task<CacheReply[]> Execute(CacheRequest[] requests)
@@ -182,7 +183,7 @@ internal sealed class RaftCacheGrain(
                     continue;
                 }
 
-                item.Target = NextSilo(target);
+                item.Target = NextSilo(item.Request.Group, target);
                 item.Wait = true;
             }
 
@@ -197,7 +198,10 @@ internal sealed class RaftCacheGrain(
             item.Wait = false;
             switch (reply.Status)
             {
-                case CacheStatusCode.NotLeader when reply.LeaderHint is { } hint && SiloAddress.FromParsableString(hint) is var leader && !leader.Equals(target):
+                case CacheStatusCode.NotLeader when reply.LeaderHint is { } hint && SiloAddress.FromParsableString(hint) is var leader && !leader.Equals(target) && item.HintsFollowed < MaxHintsFollowed:
+                    // Hints can be stale (a silo that left a group remembers its last leader): after a few in a row,
+                    // the silos placement chooses for the group are asked in turn instead.
+                    item.HintsFollowed++;
                     localReplica.Host?.NoteLeader(item.Request.Group, leader);
                     item.Target = leader;
                     break;
@@ -206,12 +210,15 @@ internal sealed class RaftCacheGrain(
                 case CacheStatusCode.Unavailable:
                     // The replica asked knows no leader, dropped the proposal, or could not confirm a read index (or
                     // its silo holds no replica of the group): ask the leader this silo knows now, or the next silo.
-                    item.Target = localReplica.Host?.LeaderOf(item.Request.Group) is { } known && !known.Equals(target) ? known : NextSilo(target);
+                    item.Target = item.HintsFollowed < MaxHintsFollowed && localReplica.Host?.LeaderOf(item.Request.Group) is { } known && !known.Equals(target)
+                        ? known
+                        : NextSilo(item.Request.Group, target);
+                    item.HintsFollowed = 0;
                     item.Wait = true;
                     break;
                 case CacheStatusCode.OutcomeUnknown when item.Retryable:
                     item.OutcomeUnknown = true;
-                    item.Target = NextSilo(target);
+                    item.Target = NextSilo(item.Request.Group, target);
                     item.Wait = true;
                     break;
                 default:
@@ -221,10 +228,17 @@ internal sealed class RaftCacheGrain(
         }
     }
 
-    /// <summary>The active silo after <paramref name="current"/>: this silo first, then the others in address order.</summary>
-    private SiloAddress NextSilo(SiloAddress current)
+    /// <summary>
+    /// The silo to try after <paramref name="current"/> for <paramref name="group"/>: the next of the silos placement
+    /// chooses for the group (where its replicas are, or soon will be), or, with no placement known, the next active
+    /// silo (this silo first, then the others in address order).
+    /// </summary>
+    private SiloAddress NextSilo(int group, SiloAddress current)
     {
-        var silos = membership.CurrentSnapshot.ActiveSilos().OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1).ToList();
+        var placed = localReplica.Host?.PlacementOf(group) ?? [];
+        var silos = placed.Count > 0
+            ? [.. placed]
+            : membership.CurrentSnapshot.ActiveSilos().OrderBy(s => s.Equals(localSilo.SiloAddress) ? 0 : 1).ToList();
         var index = silos.IndexOf(current);
         return silos.Count == 0 ? localSilo.SiloAddress : silos[index < 0 || index == silos.Count - 1 ? 0 : index + 1];
     }
@@ -242,6 +256,9 @@ internal sealed class RaftCacheGrain(
         public bool Retryable => !Request.IsWrite || Request.Operation == CacheOperation.RegisterSession || Request.SessionId != 0;
 
         public bool OutcomeUnknown { get; set; }
+
+        /// <summary>Leader hints followed in a row.</summary>
+        public int HintsFollowed { get; set; }
 
         public bool Wait { get; set; }
 

@@ -28,8 +28,8 @@ public class PlacementTests
             var placement = Placement.Replicas(layout, active, voters);
             Assert.All(placement, replicas => Assert.Equal(perGroup, replicas.Distinct().Count()));
             var load = active.ToDictionary(s => s, s => placement.Count(p => p.Contains(s)));
-            // The bound the documentation states: at most one over the even share; and so at least what is left.
-            Assert.All(load.Values, l => Assert.InRange(l, groups * perGroup - (silos - 1) * (capacity + 1), capacity + 1));
+            // The bound the documentation states: at most the even share, rounded up; and so at least what is left.
+            Assert.All(load.Values, l => Assert.InRange(l, groups * perGroup - (silos - 1) * capacity, capacity));
 
             var leaders = Placement.PreferredLeaders(placement);
             for (var group = 0; group < groups; group++) Assert.Contains(leaders[group], placement[group]);
@@ -50,10 +50,10 @@ public class PlacementTests
     }
 
     [Fact]
-    public void ASiloJoiningMovesFewReplicas()
+    public void ASiloJoiningTakesAboutItsShareAndFewOtherReplicasMove()
     {
-        var moved = 0;
-        const int Seeds = 100, Groups = 16;
+        const int Seeds = 200, Groups = 16;
+        double gained = 0, moved = 0;
         for (var seed = 0; seed < Seeds; seed++)
         {
             var layout = Layout(seed, Groups);
@@ -61,16 +61,15 @@ public class PlacementTests
             var six = Silos(6);
             var before = Placement.Replicas(layout, five, 3);
             var after = Placement.Replicas(layout, six, 3);
-            var added = six[5];
-            var gained = after.Count(p => p.Contains(added));
-            // Every replica the new silo gains moves; count the moves between old silos on top.
-            var total = Enumerable.Range(0, Groups).Sum(g => after[g].Except(before[g]).Count());
-            Assert.True(gained >= 6, $"the new silo holds only {gained} of 48 replicas");
-            moved += total;
+            gained += after.Count(p => p.Contains(six[5]));
+            // Every replica the new silo gains moves; moves between the old silos come on top.
+            moved += Enumerable.Range(0, Groups).Sum(g => after[g].Except(before[g]).Count());
         }
 
-        // The new silo's share is 8 of 48 replicas; bounded loads cost some extra moves, on average well under twice that.
-        Assert.InRange(moved / (double)Seeds, 6, 16);
+        // The new silo's even share is 8 of the 48 replicas. Plain rendezvous hashing would move exactly what it gains;
+        // the load bound passes some groups on, so a few more move, on average well under twice the share.
+        Assert.InRange(gained / Seeds, 6.5, 9);
+        Assert.InRange(moved / Seeds, gained / Seeds, 16);
     }
 
     [Fact]

@@ -110,4 +110,19 @@ public class TtlAndLogTimeTests
         Assert.Equal(0, log.Machine.Count);
         Assert.Equal(0, log.Machine.TotalBytes);
     }
+
+    [Fact]
+    public void The_next_expiry_is_the_nearest_entry_deadline_or_session_idle_expiry()
+    {
+        var log = new TestLog(new CacheStateMachineOptions { SessionIdleTimeout = TimeSpan.FromSeconds(60) });
+        Assert.Equal(long.MaxValue, log.Machine.NextExpiryUnixMs);
+        log.Put("forever", "1", ts: 1_000);
+        Assert.Equal(long.MaxValue, log.Machine.NextExpiryUnixMs);
+        log.Register(ts: 2_000);
+        Assert.Equal(62_000, log.Machine.NextExpiryUnixMs);
+        log.Put("soon", "1", ts: 3_000, ttl: TimeSpan.FromSeconds(5));
+        Assert.Equal(8_000, log.Machine.NextExpiryUnixMs);
+        log.Tick(8_000);
+        Assert.Equal(62_000, log.Machine.NextExpiryUnixMs);
+    }
 }

@@ -116,8 +116,8 @@ internal sealed partial class GroupReplica
     public bool IsMember { get; private set; }
 
     /// <summary>
-    /// Whether this replica was a member and has since applied a configuration without it: its group never contacts it
-    /// again, so the host drops it.
+    /// Whether this replica was a member and has since applied a configuration without it, or its group's leader said
+    /// it is not a member: its group never contacts it again, so the host drops it.
     /// </summary>
     public bool WasRemoved { get; private set; }
 
@@ -187,11 +187,19 @@ internal sealed partial class GroupReplica
         }
     }
 
-    private void NoteMembership()
+    /// <summary>Whether the configuration this replica applied names <paramref name="memberId"/>.</summary>
+    public bool HasMember(ulong memberId)
     {
         var conf = _storage.Log.ConfState;
-        var id = _host.MemberId;
-        IsMember = conf.Voters.Contains(id) || conf.Learners.Contains(id) || conf.VotersOutgoing.Contains(id) || conf.LearnersNext.Contains(id);
+        return conf.Voters.Contains(memberId) || conf.Learners.Contains(memberId) || conf.VotersOutgoing.Contains(memberId) || conf.LearnersNext.Contains(memberId);
+    }
+
+    /// <summary>The group's leader said this replica is not in its configuration: the host drops it.</summary>
+    public void NoteRemovedByLeader() => WasRemoved = true;
+
+    private void NoteMembership()
+    {
+        IsMember = HasMember(_host.MemberId);
         if (IsMember) _wasMember = true;
         else if (_wasMember) WasRemoved = true;
     }

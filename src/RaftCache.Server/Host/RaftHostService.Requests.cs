@@ -79,7 +79,7 @@ internal sealed partial class RaftHostService
     private CacheReply NotHere(int group) => new()
     {
         Status = CacheStatusCode.NotLeader,
-        LeaderHint = LeaderOf(group)?.ToParsableString(),
+        LeaderHint = LeaderOf(group) is { } leader && !leader.Equals(Self) ? leader.ToParsableString() : null,
         Message = $"This silo holds no replica of group {group}.",
     };
 
@@ -111,6 +111,11 @@ internal sealed partial class RaftHostService
         _layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica)
             ? replica.RequestRemoval(memberId, timeout)
             : Task.FromResult(NotHere(group.Index));
+
+    public Task<bool?> IsMember(GroupId group, ulong memberId) =>
+        Task.FromResult(_layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica) && replica.IsLeader
+            ? replica.HasMember(memberId)
+            : (bool?)null);
 
     public Task<ReplicaStatus[]> GetStatus()
     {

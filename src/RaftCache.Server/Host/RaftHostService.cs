@@ -31,6 +31,8 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     private SiloAddress?[] _leaderHints = [];
     private ClusterLayout? _layout;
     private PlacementView? _placement;
+    private readonly HashSet<int> _askingLeader = [];
+    private long _lastStrayCheck;
     private bool _flushScheduled;
     private IGrainTimer? _ticker;
 
@@ -138,7 +140,64 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         foreach (var group in _groups.Values) group.Tick();
         Flush();
         DropReplicasRemovedFromTheirGroup();
+        var now = Time.GetTimestamp();
+        if (Time.GetElapsedTime(_lastStrayCheck, now) >= Options.MembershipCheckInterval)
+        {
+            _lastStrayCheck = now;
+            CheckReplicasPlacedElsewhere();
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A member that its group removed is not told so: once the leader has committed the removal it stops contacting
+    /// the member (thesis §4.2.2), and a replica created by a message that was in flight then never becomes a member.
+    /// So each replica that placement no longer puts on this silo asks the silos placement chooses for the group
+    /// whether their leader's configuration still names it, and is dropped when the leader says no.
+    /// </summary>
+    private void CheckReplicasPlacedElsewhere()
+    {
+        var settle = Options.TickInterval * Options.ElectionTicks;
+        foreach (var (index, replica) in _groups)
+        {
+            if (replica.IsLeader || replica.WasRemoved || _askingLeader.Contains(index) || Time.GetElapsedTime(replica.CreatedAt) < settle) continue;
+            var placed = PlacementOf(index);
+            if (placed.Contains(Self)) continue;
+            _askingLeader.Add(index);
+            _ = AskLeaderIfStillMemberAsync(index, replica, placed);
+        }
+    }
+
+    private async Task AskLeaderIfStillMemberAsync(int index, GroupReplica replica, IReadOnlyList<SiloAddress> placed)
+    {
+        try
+        {
+            var candidates = (LeaderOf(index) is { } leader && !leader.Equals(Self) ? [leader] : Enumerable.Empty<SiloAddress>()).Concat(placed).Distinct();
+            foreach (var silo in candidates)
+            {
+                if (silo.Equals(Self)) continue;
+                try
+                {
+                    if (await Peers.For(silo).IsMember(replica.Id, MemberId).WaitAsync(Options.RequestTimeout, Time) is not { } member) continue;
+                    if (!member)
+                    {
+                        LogNotAMemberAnyMore(_logger, replica.Id, silo);
+                        replica.NoteRemovedByLeader();
+                    }
+
+                    return;
+                }
+                catch (Exception e) when (e is TimeoutException or OrleansException)
+                {
+                    // Ask the next one; the next check asks again.
+                }
+            }
+        }
+        finally
+        {
+            _askingLeader.Remove(index);
+        }
     }
 
     public bool TryRoute(ulong memberId, [NotNullWhen(true)] out SiloAddress? silo)
@@ -237,20 +296,18 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     private void DropReplicasRemovedFromTheirGroup()
     {
         List<int>? removed = null;
-        var strayAfter = Options.TickInterval * Options.ElectionTicks * 10;
         foreach (var (index, replica) in _groups)
         {
-            // A replica created by a message that was in flight when its group removed this silo never becomes a
-            // member: it is dropped once placement does not choose this silo and a leader had ample time to add it.
-            var stray = !replica.IsMember && Time.GetElapsedTime(replica.CreatedAt) > strayAfter && !PlacementOf(index).Contains(Self);
-            if (replica.WasRemoved || stray) (removed ??= []).Add(index);
+            if (replica.WasRemoved) (removed ??= []).Add(index);
         }
 
         if (removed is null) return;
         foreach (var index in removed)
         {
             _groups.Remove(index, out var replica);
-            replica!.Dispose();
+            // The leader it last knew took over from it (a removed leader hands over first): a good hint for the façade.
+            if (replica!.LeaderSilo is { } leader && !leader.Equals(Self)) NoteLeader(index, leader);
+            replica.Dispose();
             LogReplicaDropped(_logger, replica.Id);
         }
 
@@ -318,6 +375,9 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Group {Group}: leaving the group gracefully failed")]
     private static partial void LogLeaveFailed(ILogger logger, GroupId group, Exception exception);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Group {Group}: the leader on {Silo} says this silo's replica is no longer a member")]
+    private static partial void LogNotAMemberAnyMore(ILogger logger, GroupId group, SiloAddress silo);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Group {Group}: this silo's replica was removed from the group and is dropped")]
     private static partial void LogReplicaDropped(ILogger logger, GroupId group);

@@ -34,6 +34,14 @@ internal interface IRaftReplica : IGrainService
     [Alias("GetLayout")]
     Task<ClusterLayout?> GetLayout();
 
+    /// <summary>
+    /// Whether <paramref name="memberId"/> is in <paramref name="group"/>'s configuration as this silo's replica, if it
+    /// leads the group, has applied it; null if this silo does not lead the group. A replica that placement moved
+    /// elsewhere asks, because a removed member is not told of its removal (Raft §4.2.2 of the thesis).
+    /// </summary>
+    [Alias("IsMember")]
+    Task<bool?> IsMember(GroupId group, ulong memberId);
+
     /// <summary>Asks the leader to remove <paramref name="memberId"/> from the group (a silo leaving gracefully).</summary>
     [Alias("RequestRemoval")]
     Task<CacheReply> RequestRemoval(GroupId group, ulong memberId, TimeSpan timeout);

@@ -297,7 +297,7 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
     }
 
     private async Task<ReplicaStatus> StatusOfAsync(ulong memberId) =>
-        (await cluster.StatusAsync()).Replicas.Single(r => r.MemberId == memberId);
+        (await cluster.StatusAsync()).Replicas.First(r => r.MemberId == memberId);
 
     private InProcessSiloHandle SiloOf(ReplicaStatus replica) =>
         cluster.Cluster.GetActiveSilos().Single(s => s.SiloAddress.ToString() == replica.Silo);
