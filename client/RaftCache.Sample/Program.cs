@@ -37,7 +37,7 @@ bool existed = await cache.DeleteAsync("user:42");
 Console.WriteLine($"deleted: {existed}");
 
 ClusterStatus status = await cache.GetStatusAsync();                     // every group's replicas: role, term, commit, applied
-Console.WriteLine($"{status.Groups.Length} groups, {status.Replicas.Count(r => r.IsReplica)} replicas; group 0 led by {status.LeaderOf(0)?.Silo}");
+Console.WriteLine($"groups: {status.Groups.Length}, replicas: {status.Replicas.Count(r => r.IsReplica)}, group 0 led by {status.LeaderOf(0)?.Silo}");
 
 await host.StopAsync();
 // sample:end

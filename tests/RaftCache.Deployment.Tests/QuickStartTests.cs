@@ -30,7 +30,7 @@ public sealed class QuickStartTests
         Assert.True(sampleExit == 0, sampleOutput);
         Assert.Contains("user:42 = Ada (lease read: Ada, local read: Ada)", sampleOutput, StringComparison.Ordinal);
         Assert.Contains("deleted: True", sampleOutput, StringComparison.Ordinal);
-        Assert.Contains("8 groups, 24 replicas", sampleOutput, StringComparison.Ordinal);
+        Assert.Contains("groups: 1, replicas: 3,", sampleOutput, StringComparison.Ordinal);
 
         // The README's CLI lines.
         var script = Path.Combine(BuiltPrograms.RepositoryRoot, "client", "raftcache");
