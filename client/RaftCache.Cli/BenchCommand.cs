@@ -124,7 +124,7 @@ internal static class BenchCommand
         new Random(42).NextBytes(value);
 
         if (settings.Ops is ["idle"]) return await IdleAsync(cache, settings, cancellation).ConfigureAwait(false);
-        var memoryBefore = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        var memoryBefore = ClusterMemory.From(await cache.GetStatusAsync(cancellation).ConfigureAwait(false));
         FillResult? fill = null;
         if (settings.Fill > 0)
         {
@@ -137,11 +137,11 @@ internal static class BenchCommand
             await FillAsync(cache, keys, value, settings, cancellation).ConfigureAwait(false);
         }
 
-        var memoryFilled = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        var memoryFilled = ClusterMemory.From(await cache.GetStatusAsync(cancellation).ConfigureAwait(false));
         var client = cache as RaftCacheClient;
         async Task<Traffic> TrafficAsync(long noopCalls)
         {
-            var status = await cache.GetStatusAsync().ConfigureAwait(false);
+            var status = await cache.GetStatusAsync(cancellation).ConfigureAwait(false);
             var (calls, commands) = client?.BatchStatistics ?? default;
             return new Traffic(SiloMessages(status), calls + noopCalls, commands);
         }
@@ -166,7 +166,7 @@ internal static class BenchCommand
             phases.Add(await RunPhaseAsync(name, settings, operation, TrafficAsync, noop: false, cancellation).ConfigureAwait(false));
         }
 
-        var memoryAfter = ClusterMemory.From(await cache.GetStatusAsync().ConfigureAwait(false));
+        var memoryAfter = ClusterMemory.From(await cache.GetStatusAsync(cancellation).ConfigureAwait(false));
         var exitCode = BenchTally.ExitCode([.. phases.Select(p => p.Tally)]);
         Report(settings, phases, exitCode, fill is null ? null : new MemoryReport(memoryBefore, memoryFilled, memoryAfter, fill));
         return exitCode;
@@ -181,10 +181,10 @@ internal static class BenchCommand
     /// </summary>
     private static async Task<int> IdleAsync(IRaftCacheClient cache, BenchSettings settings, CancellationToken cancellation)
     {
-        var before = await cache.GetStatusAsync().ConfigureAwait(false);
+        var before = await cache.GetStatusAsync(cancellation).ConfigureAwait(false);
         var watch = Stopwatch.StartNew();
         await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
-        var after = await cache.GetStatusAsync().ConfigureAwait(false);
+        var after = await cache.GetStatusAsync(cancellation).ConfigureAwait(false);
         var seconds = watch.Elapsed.TotalSeconds;
         // The two status calls themselves are a few messages per silo; they are not taken out.
         var perSecond = (SiloMessages(after) - SiloMessages(before)) / seconds;

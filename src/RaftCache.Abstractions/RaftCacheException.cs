@@ -9,6 +9,12 @@ public abstract class RaftCacheException : Exception
     {
     }
 
+    /// <summary>Creates the exception with the exception that caused it.</summary>
+    protected RaftCacheException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
     /// <summary>The status that caused it.</summary>
     public abstract CacheStatusCode Status { get; }
 
@@ -43,8 +49,20 @@ public sealed class CacheUnavailableException(string message) : RaftCacheExcepti
 }
 
 /// <summary>The command may or may not have been applied (for example, the leader failed after appending it).</summary>
-public sealed class CacheOutcomeUnknownException(string message) : RaftCacheException(message)
+public sealed class CacheOutcomeUnknownException : RaftCacheException
 {
+    /// <summary>Creates the exception.</summary>
+    public CacheOutcomeUnknownException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with its cause (for a write canceled after it was sent, the cancellation).</summary>
+    public CacheOutcomeUnknownException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
     /// <inheritdoc/>
     public override CacheStatusCode Status => CacheStatusCode.OutcomeUnknown;
 }

@@ -44,13 +44,44 @@ internal sealed class CommandBatcher : IDisposable
     /// <summary>Operations sent so far (a retried batch counts once).</summary>
     public long Commands => Interlocked.Read(ref _commands);
 
-    /// <summary>Queues a request with its deadline (a <see cref="Stopwatch"/> timestamp); the task completes with its reply.</summary>
-    public Task<CacheReply> Enqueue(CacheRequest request, long deadline)
+    /// <summary>
+    /// Queues a request with its deadline (a <see cref="Stopwatch"/> timestamp); the task completes with its reply, or
+    /// fails if <paramref name="cancellationToken"/> is canceled first (see <see cref="Cancel"/>).
+    /// </summary>
+    public Task<CacheReply> Enqueue(CacheRequest request, long deadline, CancellationToken cancellationToken = default)
     {
         var operation = new Operation(request, deadline);
+        if (cancellationToken.CanBeCanceled)
+        {
+            operation.Registration = cancellationToken.Register(static (state, token) =>
+            {
+                var (batcher, canceled) = ((CommandBatcher, Operation))state!;
+                batcher.Cancel(canceled, token);
+            }, (this, operation));
+        }
+
         lock (_lock) _queue.Enqueue(operation);
         Pump();
         return operation.Completion.Task;
+    }
+
+    /// <summary>
+    /// Ends a canceled operation by what is known of it: one that never left is skipped by the next call and was not
+    /// applied (<see cref="OperationCanceledException"/>); a write that left may still be applied
+    /// (<see cref="CacheOutcomeUnknownException"/>); anything else that left changes nothing
+    /// (<see cref="OperationCanceledException"/>). <see cref="Operation.Sent"/> is set under the lock, so the decision
+    /// and the batching cannot cross.
+    /// </summary>
+    private void Cancel(Operation operation, CancellationToken token)
+    {
+        bool sent;
+        lock (_lock) sent = operation.Sent;
+        var canceled = new OperationCanceledException(sent
+            ? "The operation was canceled while waiting for the cluster's answer."
+            : "The operation was canceled before it was sent; nothing was applied.", token);
+        operation.Completion.TrySetException(sent && operation.MayApply
+            ? new CacheOutcomeUnknownException("The write was canceled after it was sent: it may or may not have been applied.", canceled)
+            : canceled);
     }
 
     public void Dispose() => _sweeper.Dispose();
@@ -220,7 +251,15 @@ internal sealed class CommandBatcher : IDisposable
 
         public TimeSpan Remaining => Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), Deadline);
 
-        public void Complete(CacheReply reply) => Completion.TrySetResult(reply);
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public void Complete(CacheReply reply)
+        {
+            if (Completion.TrySetResult(reply)) Registration.Unregister();
+        }
+
+        /// <summary>Whether delivering it may change the cache: a write other than a session registration.</summary>
+        public bool MayApply => Request.IsWrite && Request.Operation != CacheOperation.RegisterSession;
 
         /// <summary>
         /// Whether a second delivery is harmless: reads change nothing, a second session registration only leaves an
@@ -230,7 +269,7 @@ internal sealed class CommandBatcher : IDisposable
 
         /// <summary>The reply for an operation that got none: a write may have been applied; nothing else changed anything that matters.</summary>
         public CacheReply Failed(string reason) =>
-            Request.IsWrite && Request.Operation != CacheOperation.RegisterSession
+            MayApply
                 ? CacheReply.Fail(CacheStatusCode.OutcomeUnknown, reason + " The command may or may not have been applied.")
                 : CacheReply.Fail(CacheStatusCode.Unavailable, reason);
     }

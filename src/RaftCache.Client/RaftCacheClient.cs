@@ -74,84 +74,89 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     private IRaftCacheGrain Facade => _grains.GetGrain<IRaftCacheGrain>(0);
 
     /// <inheritdoc/>
-    public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable)
+    public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
         CheckKey(key, limits);
-        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
+        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
     }
 
     /// <inheritdoc/>
-    public async Task<string?> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable)
+    public async Task<string?> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
     {
-        var value = await GetAsync(Utf8(key, "key"), consistency).ConfigureAwait(false);
+        var value = await GetAsync(Utf8(key, "key"), consistency, cancellationToken).ConfigureAwait(false);
         return value is null ? null : Encoding.UTF8.GetString(value);
     }
 
     /// <inheritdoc/>
-    public async Task PutAsync(byte[] key, byte[] value, TimeSpan? ttl = null)
+    public async Task PutAsync(byte[] key, byte[] value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (value is null) throw new CacheArgumentException("The value is required; use an empty array for an empty value.");
         if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
-        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
         CheckKey(key, limits);
         if (value.Length > limits.MaxValueBytes)
             throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
         if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
-        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
+        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public Task PutAsync(string key, string value, TimeSpan? ttl = null) =>
-        PutAsync(Utf8(key, "key"), Utf8(value, "value"), ttl);
+    public Task PutAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        PutAsync(Utf8(key, "key"), Utf8(value, "value"), ttl, cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<bool> DeleteAsync(byte[] key)
+    public async Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
         CheckKey(key, limits);
-        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key, Group = limits.Layout!.GroupOf(key) }, started).ConfigureAwait(false);
+        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.KeyExisted;
     }
 
     /// <inheritdoc/>
-    public Task<bool> DeleteAsync(string key) => DeleteAsync(Utf8(key, "key"));
+    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => DeleteAsync(Utf8(key, "key"), cancellationToken);
 
     /// <inheritdoc/>
-    public async Task ClearAsync()
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
     {
         // Every group clears its own keys: each clear is linearizable within its group, not atomic across groups.
         var started = Stopwatch.GetTimestamp();
-        var layout = (await GetLimitsAsync(started).ConfigureAwait(false)).Layout!;
+        cancellationToken.ThrowIfCancellationRequested();
+        var layout = (await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false)).Layout!;
         await Task.WhenAll(Enumerable.Range(0, layout.Groups).Select(group =>
-            WriteAsync(new CacheRequest { Operation = CacheOperation.Clear, Group = group }, started))).ConfigureAwait(false);
+            WriteAsync(new CacheRequest { Operation = CacheOperation.Clear, Group = group }, started, cancellationToken))).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public Task<ClusterStatus> GetStatusAsync() => CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp());
+    public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp(), cancellationToken);
 
-    private async Task<CacheReply> WriteAsync(CacheRequest write, long started)
+    private async Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken)
     {
         var renewed = false;
         while (true)
         {
-            var window = await GetSessionWindowAsync(write.Group, started).ConfigureAwait(false);
-            var sequence = await EnterWindowAsync(window, started).ConfigureAwait(false);
+            var window = await GetSessionWindowAsync(write.Group, started, cancellationToken).ConfigureAwait(false);
+            var sequence = await EnterWindowAsync(window, started, cancellationToken).ConfigureAwait(false);
             if (sequence == 0) continue; // The session was replaced while this write waited: enter the new one.
 
             CacheReply reply;
             try
             {
                 var command = write with { SessionId = window.SessionId, Sequence = sequence, LowestUnansweredSequence = window.LowestUnanswered(sequence) };
-                reply = await SendAsync(command, started).ConfigureAwait(false);
+                reply = await SendAsync(command, started, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -171,16 +176,17 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         }
     }
 
-    private async Task<long> EnterWindowAsync(SessionWindow window, long started)
+    private async Task<long> EnterWindowAsync(SessionWindow window, long started, CancellationToken cancellationToken)
     {
         var remaining = Remaining(started);
         if (remaining <= TimeSpan.Zero) throw DeadlinePassedBeforeSending();
-        using var deadline = new CancellationTokenSource(remaining);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(remaining);
         try
         {
             return await window.EnterAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw DeadlinePassedBeforeSending();
         }
@@ -190,16 +196,16 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         $"The operation waited {CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
         "too many earlier operations are still unanswered. Nothing was sent.");
 
-    private async Task<SessionWindow> GetSessionWindowAsync(int group, long started)
+    private async Task<SessionWindow> GetSessionWindowAsync(int group, long started, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _windows[group]) is { } window) return window;
-        var limits = await GetLimitsAsync(started).ConfigureAwait(false);
-        await EnterSetupAsync(started).ConfigureAwait(false);
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
+        await EnterSetupAsync(started, cancellationToken).ConfigureAwait(false);
         try
         {
             if (_windows[group] is { } current) return current;
             // Registering twice only leaves an unused session, which expires; so an unknown outcome is harmless here.
-            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession, Group = group }, started).ConfigureAwait(false);
+            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession, Group = group }, started, cancellationToken).ConfigureAwait(false);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             var created = new SessionWindow(reply.SessionId, limits.MaxInFlightPerSession, _options.MaxQueuedWrites);
             Volatile.Write(ref _windows[group], created);
@@ -211,16 +217,16 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         }
     }
 
-    private ValueTask<CacheLimits> GetLimitsAsync(long started) =>
-        Volatile.Read(ref _limits) is { } limits ? ValueTask.FromResult(limits) : new ValueTask<CacheLimits>(FetchLimitsAsync(started));
+    private ValueTask<CacheLimits> GetLimitsAsync(long started, CancellationToken cancellationToken) =>
+        Volatile.Read(ref _limits) is { } limits ? ValueTask.FromResult(limits) : new ValueTask<CacheLimits>(FetchLimitsAsync(started, cancellationToken));
 
-    private async Task<CacheLimits> FetchLimitsAsync(long started)
+    private async Task<CacheLimits> FetchLimitsAsync(long started, CancellationToken cancellationToken)
     {
-        await EnterSetupAsync(started).ConfigureAwait(false);
+        await EnterSetupAsync(started, cancellationToken).ConfigureAwait(false);
         try
         {
             if (_limits is { } known) return known;
-            var fetched = await CallAsync(Facade.GetLimits, mayHaveApplied: false, started).ConfigureAwait(false);
+            var fetched = await CallAsync(Facade.GetLimits, mayHaveApplied: false, started, cancellationToken).ConfigureAwait(false);
             if (fetched.Layout is null)
                 throw new CacheUnavailableException("The cluster has not formed its Raft groups yet (its silos are starting); nothing was sent. Try again shortly.");
             _windows = new SessionWindow?[fetched.Layout.Groups];
@@ -234,10 +240,10 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     }
 
     /// <summary>Waits, within the operation's deadline, for another caller's session registration or limits fetch.</summary>
-    private async Task EnterSetupAsync(long started)
+    private async Task EnterSetupAsync(long started, CancellationToken cancellationToken)
     {
         var remaining = Remaining(started);
-        if (remaining <= TimeSpan.Zero || !await _setupLock.WaitAsync(remaining).ConfigureAwait(false))
+        if (remaining <= TimeSpan.Zero || !await _setupLock.WaitAsync(remaining, cancellationToken).ConfigureAwait(false))
             throw new CacheUnavailableException($"The client could not reach the cluster to set up its session within the call timeout ({CallTimeout.TotalMilliseconds:0} ms); nothing was sent.");
     }
 
@@ -245,10 +251,10 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     /// Sends one operation in the next batch call; the reply comes back by its deadline, from the cluster or from the
     /// batcher saying what is known (<see cref="CommandBatcher"/>).
     /// </summary>
-    private Task<CacheReply> SendAsync(CacheRequest request, long started) =>
+    private Task<CacheReply> SendAsync(CacheRequest request, long started, CancellationToken cancellationToken) =>
         Remaining(started) <= TimeSpan.Zero
             ? Task.FromException<CacheReply>(DeadlinePassedBeforeSending())
-            : _batcher.Enqueue(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency));
+            : _batcher.Enqueue(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency), cancellationToken);
 
     /// <summary>
     /// Calls the façade within what is left of the operation's deadline, retrying a connection that failed (the
@@ -257,23 +263,24 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     /// first (Raft thesis §6.3). What still fails becomes the typed error that says what is known: a write may have
     /// been applied, anything else changed nothing.
     /// </summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, bool mayHaveApplied, long started)
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, bool mayHaveApplied, long started, CancellationToken cancellationToken)
     {
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var remaining = Remaining(started);
             if (remaining <= TimeSpan.Zero) break;
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await call().WaitAsync(remaining).ConfigureAwait(false);
+                return await call().WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (OrleansException e)
             {
                 last = e;
                 var pause = TimeSpan.FromMilliseconds(100 * (attempt + 1));
                 if (Remaining(started) <= pause) break;
-                await Task.Delay(pause).ConfigureAwait(false);
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException e)
             {

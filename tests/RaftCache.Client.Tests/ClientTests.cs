@@ -123,7 +123,7 @@ public sealed class ClientTests
         _facade.Status = () => throw new ConnectionFailedException("Unable to connect to endpoint S127.0.0.1:30000:0.");
         using var client = Client(new RaftCacheClientOptions { CallTimeout = TimeSpan.FromSeconds(5) });
 
-        var error = await Assert.ThrowsAsync<CacheUnavailableException>(client.GetStatusAsync);
+        var error = await Assert.ThrowsAsync<CacheUnavailableException>(() => client.GetStatusAsync());
         Assert.Contains("ConnectionFailedException", error.Message, StringComparison.Ordinal);
     }
 
@@ -133,7 +133,7 @@ public sealed class ClientTests
         _facade.Status = () => new TaskCompletionSource<ClusterStatus>().Task;
         using var client = Client(new RaftCacheClientOptions { CallTimeout = TimeSpan.FromMilliseconds(200) });
 
-        await Assert.ThrowsAsync<CacheUnavailableException>(client.GetStatusAsync);
+        await Assert.ThrowsAsync<CacheUnavailableException>(() => client.GetStatusAsync());
     }
 
     [Fact]
