@@ -33,6 +33,7 @@ public sealed class CacheCluster : IAsyncDisposable
         {
             if (TestLogProvider.Path is { } logPath) silo.Services.AddLogging(logging => logging.AddProvider(new TestLogProvider(logPath, options.SiloName)));
             silo.Services.AddSingleton(faults);
+            silo.Services.AddHealthChecks().AddRaftCacheHealthCheck();
             silo.AddOutgoingGrainCallFilter<RaftFaultFilter>();
             silo.AddRaftCache(options =>
             {
@@ -134,6 +135,10 @@ public sealed class CacheCluster : IAsyncDisposable
         var leader = (await StatusAsync()).Leader ?? throw new InvalidOperationException("No leader.");
         return Cluster.Silos.Single(s => s.SiloAddress.ToString() == leader.Silo);
     }
+
+    /// <summary>The silo's health report, as its health endpoint would give it.</summary>
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport> HealthAsync(InProcessSiloHandle silo) =>
+        SiloService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>(silo).CheckHealthAsync();
 
     public T SiloService<T>(InProcessSiloHandle silo) where T : notnull =>
         Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<T>();

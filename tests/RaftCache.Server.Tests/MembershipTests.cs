@@ -64,6 +64,8 @@ public class MembershipTests
         await impatient.PutAsync("mine", "1");
         var silos = cluster.Cluster.GetActiveSilos().ToList();
         var survivor = silos[0];
+        var healthy = await cluster.HealthAsync(survivor);
+        Assert.True(healthy.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, healthy.Entries["raftcache"].Description);
         // A crash at once of two of the three voters: cut them off first, because an in-process kill still runs the
         // dying silos' shutdown for a moment, long enough to acknowledge their own removal.
         cluster.Faults.Isolate(survivor.SiloAddress, silos.Select(s => s.SiloAddress));
@@ -83,6 +85,9 @@ public class MembershipTests
 
         var status = await cluster.ReplicaStatusAsync(survivor);
         Assert.Contains("majority", status.Message, StringComparison.Ordinal);
+        var unhealthy = await cluster.HealthAsync(survivor);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, unhealthy.Status);
+        Assert.Contains("know no leader", unhealthy.Entries["raftcache"].Description, StringComparison.Ordinal);
 
         var write = await survivorReplica.WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = [1], Value = [1] }, TimeSpan.FromSeconds(1));
         Assert.Equal(CacheStatusCode.NotLeader, write.Status);

@@ -94,6 +94,14 @@ internal sealed partial class RaftHostService
         return work.Unwrap();
     }
 
+    /// <summary><see cref="GetStatus"/> from any thread (the health check): queued on this service's scheduler.</summary>
+    public Task<ReplicaStatus[]> GetStatusLocal()
+    {
+        var work = new Task<Task<ReplicaStatus[]>>(GetStatus);
+        Scheduler.QueueTask(work);
+        return work.Unwrap();
+    }
+
     /// <summary>
     /// A <see cref="ReadConsistency.Local"/> read of this silo's replica of the key's group, or null if this silo holds
     /// none. Thread-safe: the cache state machine's reads are lock-free, so the façade calls this from its own thread.
