@@ -31,7 +31,7 @@ public sealed class BatchingTests
         await client.PutAsync("warm", "session");
 
         var first = client.PutAsync("first", "v");
-        await WaitUntilAsync(() => _facade.Writes.Count == 2);
+        await Wait.UntilAsync(() => _facade.Writes.Count == 2);
         var others = Enumerable.Range(0, 100).Select(i => client.PutAsync($"k{i}", "v")).ToList();
         Assert.Equal(3, _facade.Batches.Count);
 
@@ -50,7 +50,7 @@ public sealed class BatchingTests
         await client.PutAsync("warm", "session");
 
         var first = client.PutAsync("first", "v");
-        await WaitUntilAsync(() => _facade.Writes.Count == 2);
+        await Wait.UntilAsync(() => _facade.Writes.Count == 2);
         // 25 small puts (3-byte key + 1-byte value) are bounded by the command count; 5 larger ones (40 + 2 + 1 bytes) by bytes.
         var small = Enumerable.Range(0, 25).Select(i => client.PutAsync($"s{i:D2}", "v")).ToList();
         var large = Enumerable.Range(0, 5).Select(i => client.PutAsync($"l{i}", new string('x', 40))).ToList();
@@ -79,7 +79,7 @@ public sealed class BatchingTests
         await client.PutAsync("warm", "session");
 
         var first = client.PutAsync("first", "v");
-        await WaitUntilAsync(() => _facade.Writes.Count == 2);
+        await Wait.UntilAsync(() => _facade.Writes.Count == 2);
         var ok = client.PutAsync("fine", "v");
         var refused = client.PutAsync("refused", "v");
         var unknown = client.DeleteAsync("unknown");
@@ -106,11 +106,6 @@ public sealed class BatchingTests
         await Assert.ThrowsAsync<CacheUnavailableException>(() => client.GetAsync("k"));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition()) await Task.Delay(5, deadline.Token);
-    }
 
     [Fact]
     public async Task AnOperationStuckInACallPastItsAttemptTimeoutIsSentAgainAndAnsweredOnce()
@@ -139,7 +134,7 @@ public sealed class BatchingTests
         await client.PutAsync("warm", "session");
 
         var first = client.PutAsync("stuck", "v");
-        await WaitUntilAsync(() => _facade.Writes.Count >= 2);
+        await Wait.UntilAsync(() => _facade.Writes.Count >= 2);
         // With the only call slot taken by a call that does not answer, this put still goes through, and the stuck put
         // (in a client session, so safe to deliver twice) is answered by its second delivery.
         await client.PutAsync("later", "v").WaitAsync(TimeSpan.FromSeconds(20));

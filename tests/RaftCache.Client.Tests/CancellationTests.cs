@@ -14,11 +14,6 @@ public sealed class CancellationTests
     private RaftCacheClient Client(RaftCacheClientOptions? options = null) =>
         new(new ScriptedGrainFactory(_facade), options ?? new RaftCacheClientOptions());
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition()) await Task.Delay(5, deadline.Token);
-    }
 
     private List<string> WrittenKeys => [.. _facade.Writes.Select(w => Encoding.UTF8.GetString(w.Key!))];
 
@@ -46,7 +41,7 @@ public sealed class CancellationTests
         await client.PutAsync("warm", "session");
 
         var first = client.PutAsync("first", "v");
-        await WaitUntilAsync(() => WrittenKeys.Contains("first"));
+        await Wait.UntilAsync(() => WrittenKeys.Contains("first"));
         using var cancel = new CancellationTokenSource();
         var waiting = client.PutAsync("canceled", "v", cancellationToken: cancel.Token);
         await cancel.CancelAsync();
@@ -70,7 +65,7 @@ public sealed class CancellationTests
 
         using var cancel = new CancellationTokenSource();
         var write = client.PutAsync("sent", "v", cancellationToken: cancel.Token);
-        await WaitUntilAsync(() => WrittenKeys.Contains("sent"));
+        await Wait.UntilAsync(() => WrittenKeys.Contains("sent"));
         await cancel.CancelAsync();
         var error = await Assert.ThrowsAsync<CacheOutcomeUnknownException>(() => write);
         Assert.IsAssignableFrom<OperationCanceledException>(error.InnerException);
@@ -89,7 +84,7 @@ public sealed class CancellationTests
         using var client = Client();
         using var cancel = new CancellationTokenSource();
         var read = client.GetAsync("k", cancellationToken: cancel.Token);
-        await WaitUntilAsync(() => Volatile.Read(ref reads) == 1);
+        await Wait.UntilAsync(() => Volatile.Read(ref reads) == 1);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
         hold.SetResult(new CacheReply());
