@@ -112,9 +112,6 @@ internal sealed partial class GroupReplica
     /// <summary>When this replica was created (a <see cref="TimeProvider"/> timestamp).</summary>
     public long CreatedAt { get; }
 
-    /// <summary>Whether the configuration this replica holds names it (as voter or learner).</summary>
-    public bool IsMember { get; private set; }
-
     /// <summary>
     /// Whether this replica was a member and has since applied a configuration without it, or its group's leader said
     /// it is not a member: its group never contacts it again, so the host drops it.
@@ -199,8 +196,7 @@ internal sealed partial class GroupReplica
 
     private void NoteMembership()
     {
-        IsMember = HasMember(_host.MemberId);
-        if (IsMember) _wasMember = true;
+        if (HasMember(_host.MemberId)) _wasMember = true;
         else if (_wasMember) WasRemoved = true;
     }
 

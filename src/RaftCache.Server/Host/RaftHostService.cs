@@ -95,9 +95,6 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     /// <summary>The cluster's group layout once this silo knows it (it formed the groups, or learnt them); any thread.</summary>
     public ClusterLayout? Layout => Volatile.Read(ref _layout);
 
-    /// <summary>The active silos, in address order.</summary>
-    public List<SiloAddress> ActiveSilos => Membership.ActiveSilos();
-
     public override Task Start()
     {
         LogStarting(_logger, Self, MemberId);
