@@ -129,11 +129,11 @@ internal static class DevCluster
 
     private static void PrintReady(SiloHostOptions options, List<SiloPlan> plans, ClusterStatus status)
     {
-        Console.WriteLine($"RaftCache development cluster ready: {plans.Count} silos, {status.Groups.Length} Raft groups, cluster id '{options.ClusterId}', localhost clustering (primary {plans[0].SiloEndpoint}).");
+        Console.WriteLine($"RaftCache development cluster ready: {plans.Count} silos, Raft groups: {status.Groups.Length}, cluster id '{options.ClusterId}', localhost clustering (primary {plans[0].SiloEndpoint}).");
         foreach (var plan in plans)
         {
             var replicas = status.Replicas.Where(r => r.IsReplica && r.Silo.Contains($":{plan.SiloPort}:", StringComparison.Ordinal)).ToList();
-            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} member {replicas.FirstOrDefault()?.MemberId}: {replicas.Count} replicas, leads {replicas.Count(r => r.Role == "Leader")} groups");
+            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} member {replicas.FirstOrDefault()?.MemberId}, replicas: {replicas.Count}, leading: {replicas.Count(r => r.Role == "Leader")}");
         }
 
         // The client finds the default ports by itself; other ports need --gateway.
