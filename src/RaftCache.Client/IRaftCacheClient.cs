@@ -6,7 +6,7 @@ namespace RaftCache.Client;
 /// </summary>
 /// <remarks>
 /// Every method throws a <see cref="RaftCacheException"/> subtype on failure: <see cref="CacheArgumentException"/>
-/// (bad input, nothing proposed), <see cref="CacheUnavailableException"/> (no quorum in time, nothing applied),
+/// (a key or value the cache refuses, nothing proposed; a null argument is an <see cref="ArgumentNullException"/>), <see cref="CacheUnavailableException"/> (no quorum in time, nothing applied),
 /// <see cref="CacheOutcomeUnknownException"/> (may or may not be applied), <see cref="CacheOverloadedException"/>,
 /// <see cref="CacheSessionExpiredException"/>.
 /// <para>Cancellation: every method takes a <see cref="CancellationToken"/>. Canceled before the command left this

@@ -98,7 +98,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        if (value is null) throw new CacheArgumentException("The value is required; use an empty array for an empty value.");
+        ArgumentNullException.ThrowIfNull(value);
         if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
         cancellationToken.ThrowIfCancellationRequested();
         var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
@@ -300,9 +300,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
 
     private TimeSpan Remaining(long started) => CallTimeout - Stopwatch.GetElapsedTime(started);
 
-    private static void RequireKey(byte[] key)
+    // A null argument is a programming error (.NET convention: ArgumentNullException); a value the cache refuses
+    // (empty, too large, not UTF-8) is a CacheArgumentException.
+    private static void RequireKey(byte[] key, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(key))] string? name = null)
     {
-        if (key is null) throw new CacheArgumentException("The key is required.");
+        ArgumentNullException.ThrowIfNull(key, name);
         if (key.Length == 0) throw new CacheArgumentException("The key must not be empty.");
     }
 
@@ -314,7 +316,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
 
     private static byte[] Utf8(string text, string what)
     {
-        if (text is null) throw new CacheArgumentException($"The {what} is required.");
+        ArgumentNullException.ThrowIfNull(text, what);
         try
         {
             return StrictUtf8.GetBytes(text);

@@ -54,8 +54,10 @@ public class BasicCacheTests
         var before = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(10));
 
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("", "x"));
-        await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync(null!, "x"));
-        await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("k", null!));
+        Assert.Equal("key", (await Assert.ThrowsAsync<ArgumentNullException>(() => cache.PutAsync(null!, "x"))).ParamName);
+        Assert.Equal("value", (await Assert.ThrowsAsync<ArgumentNullException>(() => cache.PutAsync("k", null!))).ParamName);
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.PutAsync([1], null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => cache.GetAsync((byte[])null!));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("k", "x", TimeSpan.FromSeconds(-1)));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync(Encoding.UTF8.GetBytes("k"), new byte[600 * 1024]));
         await Assert.ThrowsAsync<CacheArgumentException>(() => cache.PutAsync("lone\uD800surrogate", "x"));

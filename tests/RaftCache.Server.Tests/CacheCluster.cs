@@ -136,6 +136,13 @@ public sealed class CacheCluster : IAsyncDisposable
         return Cluster.Silos.Single(s => s.SiloAddress.ToString() == leader.Silo);
     }
 
+    /// <summary>Snapshots, and their pieces, sent by every active silo so far (leadership may move between silos).</summary>
+    public (long Snapshots, long Pieces) SnapshotsSent()
+    {
+        var instruments = Cluster.GetActiveSilos().Select(SiloService<RaftCacheInstruments>).ToList();
+        return (instruments.Sum(i => i.SnapshotsSent), instruments.Sum(i => i.SnapshotPiecesSent));
+    }
+
     /// <summary>The silo's health report, as its health endpoint would give it.</summary>
     public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport> HealthAsync(InProcessSiloHandle silo) =>
         SiloService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>(silo).CheckHealthAsync();

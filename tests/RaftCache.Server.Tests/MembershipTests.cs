@@ -38,7 +38,7 @@ public class MembershipTests
         var leader = await cluster.LeaderSiloAsync();
         var follower = cluster.Cluster.GetActiveSilos().First(s => s != leader);
         var oldMemberId = (await cluster.ReplicaStatusAsync(follower)).MemberId;
-        var snapshotsBefore = cluster.SiloService<RaftCacheInstruments>(leader).SnapshotsSent;
+        var (snapshotsBefore, _) = cluster.SnapshotsSent();
 
         var restarted = await cluster.Cluster.RestartSiloAsync(follower) ?? throw new InvalidOperationException("The silo did not restart.");
         var newMemberId = (await cluster.ReplicaStatusAsync(restarted)).MemberId;
@@ -48,7 +48,7 @@ public class MembershipTests
         var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(20));
         Assert.Contains(newMemberId, status.Leader!.Voters);
         Assert.DoesNotContain(oldMemberId, status.Leader.Voters);
-        Assert.True(cluster.SiloService<RaftCacheInstruments>(leader).SnapshotsSent > snapshotsBefore, "The restarted member did not catch up by snapshot.");
+        Assert.True(cluster.SnapshotsSent().Snapshots > snapshotsBefore, "The restarted member did not catch up by snapshot.");
         Assert.Single(status.Replicas.Select(r => r.StateDigest).Distinct());
         Assert.Equal("v199", await cluster.Cache.GetAsync("k199"));
     }
