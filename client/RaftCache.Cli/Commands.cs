@@ -161,7 +161,7 @@ internal static class Commands
                 : leader.Learners.Contains(replica.MemberId) ? "learner"
                 : "no";
             var lag = leader is null ? "?" : (leader.Commit >= replica.Applied ? leader.Commit - replica.Applied : 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var role = replica.Role == "Leader" ? "[bold green]Leader[/]" : Markup.Escape(replica.Role);
+            var role = replica.Role == ReplicaRole.Leader ? "[bold green]Leader[/]" : replica.Role.ToString();
             var healthy = replica.Healthy ? "yes" : "[red]no[/]" + (replica.Message is { } m ? " " + Markup.Escape(m) : "");
             table.AddRow(Num(replica.Group), Markup.Escape(replica.Silo), replica.MemberId.ToString(System.Globalization.CultureInfo.InvariantCulture), role, membership,
                 Num(replica.Term), Num(replica.Commit), Num(replica.Applied), lag, Num(replica.EntryCount), healthy);
@@ -174,7 +174,7 @@ internal static class Commands
         foreach (var silo in status.Replicas.GroupBy(r => r.Silo).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var replicas = silo.Where(r => r.IsReplica).ToList();
-            silos.AddRow(Markup.Escape(silo.Key), Num(replicas.Count), Num(replicas.Count(r => r.Role == "Leader")), Num(replicas.Sum(r => r.EntryCount)),
+            silos.AddRow(Markup.Escape(silo.Key), Num(replicas.Count), Num(replicas.Count(r => r.Role == ReplicaRole.Leader)), Num(replicas.Sum(r => r.EntryCount)),
                 Num(silo.Max(r => r.ProcessMemoryBytes) / (1024 * 1024)));
         }
 

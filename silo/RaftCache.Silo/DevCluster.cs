@@ -133,7 +133,7 @@ internal static class DevCluster
         foreach (var plan in plans)
         {
             var replicas = status.Replicas.Where(r => r.IsReplica && r.Silo.Contains($":{plan.SiloPort}:", StringComparison.Ordinal)).ToList();
-            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} member {replicas.FirstOrDefault()?.MemberId}, replicas: {replicas.Count}, leading: {replicas.Count(r => r.Role == "Leader")}");
+            Console.WriteLine($"  {plan.Name,-6} silo {plan.SiloEndpoint,-16} gateway {plan.GatewayEndpoint,-16} member {replicas.FirstOrDefault()?.MemberId}, replicas: {replicas.Count}, leading: {replicas.Count(r => r.Role == ReplicaRole.Leader)}");
         }
 
         // The client finds the default ports by itself; other ports need --gateway.

@@ -6,8 +6,8 @@ public sealed record ClusterStatus
 {
     /// <summary>
     /// One entry per replica of every active silo that answered (a silo hosts a replica of each group placement puts
-    /// on it); a silo that holds no replica answers with one entry whose <see cref="ReplicaStatus.Role"/> is "None"
-    /// (or "Joining" while the cluster forms its groups).
+    /// on it); a silo that holds no replica answers with one entry whose <see cref="ReplicaStatus.Role"/> is
+    /// <see cref="ReplicaRole.None"/> (or <see cref="ReplicaRole.Joining"/> while the cluster forms its groups).
     /// </summary>
     [Id(0)] public ReplicaStatus[] Replicas { get; init; } = [];
 
@@ -19,7 +19,7 @@ public sealed record ClusterStatus
 
     /// <summary>The replica of <paramref name="group"/> that reports itself leader in the highest term, if any.</summary>
     public ReplicaStatus? LeaderOf(int group) =>
-        Replicas.Where(r => r.Group == group && r.Role == "Leader").OrderByDescending(r => r.Term).FirstOrDefault();
+        Replicas.Where(r => r.Group == group && r.Role == ReplicaRole.Leader).OrderByDescending(r => r.Term).FirstOrDefault();
 
     /// <summary>The groups the replicas report, in order.</summary>
     public int[] Groups => [.. Replicas.Where(r => r.IsReplica).Select(r => r.Group).Distinct().Order()];

@@ -10,8 +10,8 @@ public sealed record ReplicaStatus
     /// <summary>The replica's Raft member id (derived from the silo incarnation).</summary>
     [Id(1)] public ulong MemberId { get; init; }
 
-    /// <summary>Leader, Follower, Candidate, PreCandidate, Learner, or Joining (not yet in a group).</summary>
-    [Id(2)] public string Role { get; init; } = "";
+    /// <summary>The replica's role in its group, or <see cref="ReplicaRole.None"/> / <see cref="ReplicaRole.Joining"/> for a silo without one.</summary>
+    [Id(2)] public ReplicaRole Role { get; init; }
 
     /// <summary>The current term.</summary>
     [Id(3)] public ulong Term { get; init; }
@@ -73,6 +73,6 @@ public sealed record ReplicaStatus
     /// <summary>Orleans messages the silo has sent since it started, to other silos and to clients.</summary>
     [Id(21)] public long OrleansMessagesSent { get; init; }
 
-    /// <summary>Whether this entry describes a replica, not a silo that holds none (role "None" or "Joining").</summary>
-    public bool IsReplica => Role is not ("None" or "Joining");
+    /// <summary>Whether this entry describes a replica, not a silo that holds none (<see cref="ReplicaRole.None"/> or <see cref="ReplicaRole.Joining"/>).</summary>
+    public bool IsReplica => Role is not (ReplicaRole.None or ReplicaRole.Joining);
 }

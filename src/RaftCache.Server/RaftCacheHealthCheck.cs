@@ -22,7 +22,7 @@ internal sealed class RaftCacheHealthCheck(LocalReplica localReplica, RaftCacheH
         var data = new Dictionary<string, object>
         {
             ["replicas"] = replicas.Count,
-            ["leading"] = replicas.Count(r => r.Role == "Leader"),
+            ["leading"] = replicas.Count(r => r.Role == ReplicaRole.Leader),
         };
         var stopped = replicas.Where(r => r.Message?.StartsWith("Stopped", StringComparison.Ordinal) == true).Select(r => r.Group).ToList();
         var leaderless = replicas.Where(r => r.LeaderId == 0).Select(r => r.Group).ToList();

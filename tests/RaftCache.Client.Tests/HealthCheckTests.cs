@@ -18,13 +18,13 @@ public sealed class HealthCheckTests
         return await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
     }
 
-    private static ReplicaStatus Replica(int group, string role, ulong leader) =>
+    private static ReplicaStatus Replica(int group, ReplicaRole role, ulong leader) =>
         new() { Silo = "S127.0.0.1:11111:1", Group = group, Role = role, LeaderId = leader, MemberId = 1, Healthy = leader != 0 };
 
     [Fact]
     public async Task EveryGroupWithALeaderIsHealthy()
     {
-        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [Replica(0, "Leader", 1), Replica(1, "Leader", 1)] });
+        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [Replica(0, ReplicaRole.Leader, 1), Replica(1, ReplicaRole.Leader, 1)] });
         var report = await CheckAsync();
         Assert.Equal(HealthStatus.Healthy, report.Status);
         Assert.Equal(2, report.Entries["raftcache-client"].Data["groups"]);
@@ -33,7 +33,7 @@ public sealed class HealthCheckTests
     [Fact]
     public async Task AGroupWithoutALeaderIsDegraded()
     {
-        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [Replica(0, "Leader", 1), Replica(1, "PreCandidate", 0)] });
+        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [Replica(0, ReplicaRole.Leader, 1), Replica(1, ReplicaRole.PreCandidate, 0)] });
         var report = await CheckAsync();
         Assert.Equal(HealthStatus.Degraded, report.Status);
         Assert.Contains("Group(s) 1 of 2", report.Entries["raftcache-client"].Description, StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public sealed class HealthCheckTests
     [Fact]
     public async Task AClusterWithoutGroupsIsUnhealthy()
     {
-        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [new ReplicaStatus { Silo = "S127.0.0.1:11111:1", Role = "Joining" }] });
+        _facade.Status = () => Task.FromResult(new ClusterStatus { Replicas = [new ReplicaStatus { Silo = "S127.0.0.1:11111:1", Role = ReplicaRole.Joining }] });
         var report = await CheckAsync();
         Assert.Equal(HealthStatus.Unhealthy, report.Status);
     }

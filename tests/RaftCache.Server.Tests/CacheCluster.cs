@@ -86,8 +86,8 @@ public sealed class CacheCluster : IAsyncDisposable
         }));
         return new ClusterStatus
         {
-            // Only replicas: a silo that holds none reports one entry with the role "None" (or "Joining").
-            Replicas = [.. replies.Where(r => r.Item2 is not null).SelectMany(r => r.Item2!).Where(r => r.Role is not ("None" or "Joining"))
+            // Only replicas: a silo that holds none reports one entry with the role None (or Joining).
+            Replicas = [.. replies.Where(r => r.Item2 is not null).SelectMany(r => r.Item2!).Where(r => r.IsReplica)
                 .OrderBy(r => r.Group).ThenBy(r => r.Silo, StringComparer.Ordinal)],
             Unreachable = [.. replies.Where(r => r.Item2 is null).Select(r => $"{r.silo.SiloAddress}: {r.Item3}")],
         };
@@ -154,11 +154,11 @@ public sealed class CacheCluster : IAsyncDisposable
     internal Transport.IRaftReplica Replica(InProcessSiloHandle silo) =>
         SiloService<Transport.IRaftReplicaClient>(silo).For(silo.SiloAddress);
 
-    /// <summary>The status of <paramref name="silo"/>'s replica of <paramref name="group"/>, or its "None" entry if it holds none.</summary>
+    /// <summary>The status of <paramref name="silo"/>'s replica of <paramref name="group"/>, or its None entry if it holds none.</summary>
     internal async Task<ReplicaStatus> ReplicaStatusAsync(InProcessSiloHandle silo, int group = 0)
     {
         var statuses = await Replica(silo).GetStatus();
-        return statuses.FirstOrDefault(s => s.Group == group && s.Role is not ("None" or "Joining")) ?? statuses[0];
+        return statuses.FirstOrDefault(s => s.Group == group && s.IsReplica) ?? statuses[0];
     }
 
     /// <summary>Waits until every active replica has applied everything the leader committed, and returns the status.</summary>

@@ -63,7 +63,7 @@ public class ConsistencyTests
             foreach (var silo in silos.Where(s => s != oldLeader))
             {
                 var status = await cluster.ReplicaStatusAsync(silo);
-                if (status.Role == "Leader") newLeader = silo;
+                if (status.Role == ReplicaRole.Leader) newLeader = silo;
             }
 
             return newLeader is not null;

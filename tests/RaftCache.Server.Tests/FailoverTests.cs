@@ -48,7 +48,7 @@ public class FailoverTests
         await load.StopAsync();
         var status = await cluster.WaitForQuiescenceAsync(TimeSpan.FromSeconds(30));
         var old = status.Replicas.Single(r => r.MemberId == oldLeaderId);
-        Assert.NotEqual("Leader", old.Role);
+        Assert.NotEqual(ReplicaRole.Leader, old.Role);
         Assert.Equal(3, status.Leader!.Voters.Length);
         await AssertEveryAcknowledgedWriteIsEverywhere(cluster, load);
     }

@@ -18,7 +18,7 @@ public class MembershipTests
         var status = await cluster.StatusAsync();
         Assert.Equal(3, status.Replicas.Length);
         Assert.Single(status.Replicas.Select(r => r.GroupId).Distinct());
-        Assert.Single(status.Replicas, r => r.Role == "Leader");
+        Assert.Single(status.Replicas, r => r.Role == ReplicaRole.Leader);
         await cluster.Cache.PutAsync("k", "v");
         Assert.Equal("v", await cluster.Cache.GetAsync("k"));
     }

@@ -11,9 +11,15 @@ internal sealed partial class GroupReplica
         var cache = _cache;
         var stats = cache.GetStatistics();
         var conf = status.ConfState;
-        var role = status.SoftState.Role == StateRole.Follower && !conf.Voters.Contains(_host.MemberId) && !conf.VotersOutgoing.Contains(_host.MemberId)
-            ? "Learner"
-            : status.SoftState.Role.ToString();
+        var role = status.SoftState.Role switch
+        {
+            StateRole.Follower when !conf.Voters.Contains(_host.MemberId) && !conf.VotersOutgoing.Contains(_host.MemberId) => ReplicaRole.Learner,
+            StateRole.Follower => ReplicaRole.Follower,
+            StateRole.PreCandidate => ReplicaRole.PreCandidate,
+            StateRole.Candidate => ReplicaRole.Candidate,
+            StateRole.Leader => ReplicaRole.Leader,
+            _ => throw new InvalidOperationException($"Unknown Raft role {status.SoftState.Role}."),
+        };
         var quorumLost = status.SoftState.Leader == RaftConfig.None;
         return new ReplicaStatus
         {

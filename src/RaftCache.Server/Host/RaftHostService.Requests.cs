@@ -132,7 +132,7 @@ internal sealed partial class RaftHostService
             ? [new ReplicaStatus
             {
                 MemberId = MemberId,
-                Role = _layout is null ? "Joining" : "None",
+                Role = _layout is null ? ReplicaRole.Joining : ReplicaRole.None,
                 Healthy = _layout is not null,
                 GroupId = _layout?.Id ?? Guid.Empty,
                 Message = _layout is null ? "Waiting for the cluster's groups to form." : "This silo holds no replica of any group.",

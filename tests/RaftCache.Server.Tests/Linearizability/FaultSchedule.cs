@@ -270,7 +270,7 @@ internal sealed class FaultSchedule(CacheCluster cluster, int seed, Linearizabil
             {
                 last.Clear();
                 foreach (var silo in majority) last.Add(await cluster.ReplicaStatusAsync(silo));
-                if (last.FirstOrDefault(r => r.Role == "Leader" && r.MemberId != leader.MemberId) is not { } elected) return false;
+                if (last.FirstOrDefault(r => r.Role == ReplicaRole.Leader && r.MemberId != leader.MemberId) is not { } elected) return false;
                 Record(elected.MemberId);
                 Note($"new leader {elected.MemberId} term {elected.Term} on the majority side");
                 return true;
