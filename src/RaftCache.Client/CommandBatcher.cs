@@ -74,12 +74,19 @@ internal sealed class CommandBatcher : IDisposable
     /// </summary>
     private void Cancel(Operation operation, CancellationToken token)
     {
-        bool sent;
-        lock (_lock) sent = operation.Sent;
-        var canceled = new OperationCanceledException(sent
-            ? "The operation was canceled while waiting for the cluster's answer."
-            : "The operation was canceled before it was sent; nothing was applied.", token);
-        operation.Completion.TrySetException(sent && operation.MayApply
+        lock (_lock)
+        {
+            // Completed under the lock, so the next call cannot pick it up after this decision (its continuations run
+            // asynchronously, never under the lock).
+            if (!operation.Sent)
+            {
+                operation.Completion.TrySetException(new OperationCanceledException("The operation was canceled before it was sent; nothing was applied.", token));
+                return;
+            }
+        }
+
+        var canceled = new OperationCanceledException("The operation was canceled while waiting for the cluster's answer.", token);
+        operation.Completion.TrySetException(operation.MayApply
             ? new CacheOutcomeUnknownException("The write was canceled after it was sent: it may or may not have been applied.", canceled)
             : canceled);
     }
@@ -189,7 +196,9 @@ internal sealed class CommandBatcher : IDisposable
         {
             foreach (var operation in _queue)
             {
-                if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
+                // Ended under the lock, so that no call picks it up after this decision: it was never sent.
+                if (now >= operation.Deadline && !operation.IsDone && !operation.Sent) operation.Complete(NeverSent());
+                else if (now >= operation.Deadline && !operation.IsDone) (expired ??= []).Add(operation);
             }
 
             foreach (var call in _travelling)
@@ -214,15 +223,13 @@ internal sealed class CommandBatcher : IDisposable
         if (resend) Pump();
         if (expired is null) return;
         var timeout = $"The operation got no answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms).";
-        foreach (var operation in expired)
-        {
-            operation.Complete(operation.Sent
-                ? operation.Failed(timeout)
-                : CacheReply.Fail(CacheStatusCode.Overloaded,
-                    $"The operation waited {_options.CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
-                    "too many earlier operations are still unanswered. Nothing was sent."));
-        }
+        // Only operations that left are here: a resent one that waits in the queue again has Sent set.
+        foreach (var operation in expired) operation.Complete(operation.Failed(timeout));
     }
+
+    private CacheReply NeverSent() => CacheReply.Fail(CacheStatusCode.Overloaded,
+        $"The operation waited {_options.CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
+        "too many earlier operations are still unanswered. Nothing was sent.");
 
     /// <summary>One batch call: its operations, when it left, and whether it is past its attempt timeout.</summary>
     private sealed class Call(List<Operation> operations, long started)
