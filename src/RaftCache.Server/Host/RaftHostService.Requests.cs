@@ -21,7 +21,7 @@ internal sealed partial class RaftHostService
             return Task.FromResult(replies);
         }
 
-        // Most batches concern one group: split only when they do not.
+        // Split by group; a batch that concerns one group is passed on without copying (ExecuteGroupsAsync).
         Dictionary<int, List<int>>? byGroup = null;
         for (var i = 0; i < requests.Length; i++)
         {

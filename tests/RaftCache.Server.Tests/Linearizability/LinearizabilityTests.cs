@@ -62,17 +62,7 @@ public class LinearizabilityTests(ITestOutputHelper output)
             return reply.Value;
         }
 
-        var recorder = new HistoryRecorder();
-        await using (var workload = new CacheWorkload(cluster, recorder, settings, seed: settings.FirstSeed, ReadFromPartitionedFollower))
-        {
-            workload.Start();
-            await workload.WaitForOkOperationsAsync(400, settings.RecoveryDeadline);
-            await workload.StopAsync();
-        }
-
-        cluster.Faults.Heal();
-        var history = recorder.ToHistory();
-        var result = LinearizabilityChecker.Check(history, settings.CheckBudget);
+        var (history, result) = await RunWorkloadAndCheckAsync(cluster, settings, ReadFromPartitionedFollower);
         output.WriteLine($"{history.Operations.Count} operations, {staleReads} local reads from the partitioned follower");
         output.WriteLine(result.Explain());
         Assert.True(staleReads > 0, "No Get was served by the partitioned follower.");
@@ -130,8 +120,20 @@ public class LinearizabilityTests(ITestOutputHelper output)
             return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
         }
 
+        var (history, result) = await RunWorkloadAndCheckAsync(cluster, settings, ReadThroughTheFollower);
+        var followerReads = instruments.FollowerReads - before;
+        return (result, followerReads, $"{history.Operations.Count} operations, {followerReads} reads served by the lagging follower{Environment.NewLine}{result.Explain()}");
+    }
+
+    /// <summary>
+    /// Runs the workload with its Gets answered by <paramref name="read"/> until 400 operations succeeded, heals the
+    /// faults, and checks the recorded history.
+    /// </summary>
+    private static async Task<(History History, CheckResult Result)> RunWorkloadAndCheckAsync(
+        CacheCluster cluster, LinearizabilitySettings settings, Func<int, byte[], TimeSpan, Task<byte[]?>> read)
+    {
         var recorder = new HistoryRecorder();
-        await using (var workload = new CacheWorkload(cluster, recorder, settings, seed: settings.FirstSeed, ReadThroughTheFollower))
+        await using (var workload = new CacheWorkload(cluster, recorder, settings, seed: settings.FirstSeed, read))
         {
             workload.Start();
             await workload.WaitForOkOperationsAsync(400, settings.RecoveryDeadline);
@@ -140,8 +142,6 @@ public class LinearizabilityTests(ITestOutputHelper output)
 
         cluster.Faults.Heal();
         var history = recorder.ToHistory();
-        var result = LinearizabilityChecker.Check(history, settings.CheckBudget);
-        var followerReads = instruments.FollowerReads - before;
-        return (result, followerReads, $"{history.Operations.Count} operations, {followerReads} reads served by the lagging follower{Environment.NewLine}{result.Explain()}");
+        return (history, LinearizabilityChecker.Check(history, settings.CheckBudget));
     }
 }
