@@ -26,6 +26,22 @@ public sealed record CacheReply
     /// <summary>The log index at which the command was applied, or the read index a read was served at.</summary>
     [Id(6)] public ulong Index { get; init; }
 
+    /// <summary>
+    /// The key's version: the log index of the write that gave it its current value (a read of a present key, a Put or
+    /// Increment that stored, a Refresh), or, with <see cref="CacheStatusCode.ConditionFailed"/>, the version that
+    /// failed the condition (0 when absent).
+    /// </summary>
+    [Id(7)] public long Version { get; init; }
+
+    /// <summary>For an increment: the value after it.</summary>
+    [Id(8)] public long Number { get; init; }
+
+    /// <summary>For a read of a present key: its remaining time to live on the serving replica's clock; null if it never expires.</summary>
+    [Id(9)] public TimeSpan? TimeToLive { get; init; }
+
+    /// <summary>For a read of a present key: its sliding expiration, if it has one.</summary>
+    [Id(10)] public TimeSpan? SlidingExpiration { get; init; }
+
     /// <summary>A successful reply.</summary>
     public static CacheReply Ok { get; } = new();
 

@@ -19,6 +19,12 @@ public enum CacheOperation : byte
 
     /// <summary>Register a client session through the log; the reply's <see cref="CacheReply.SessionId"/> carries its id.</summary>
     RegisterSession = 4,
+
+    /// <summary>Add <see cref="CacheRequest.Delta"/> to the key's value read as a decimal 64-bit integer (absent reads as 0).</summary>
+    Increment = 5,
+
+    /// <summary>Restart the key's sliding expiration window.</summary>
+    Refresh = 6,
 }
 
 /// <summary>
@@ -60,6 +66,21 @@ public sealed record CacheRequest
     /// RegisterSession, the group to clear or to register with). The cluster checks it against the key.
     /// </summary>
     [Id(8)] public int Group { get; init; }
+
+    /// <summary>
+    /// The condition of a Put: <see langword="null"/> for none; 0 to store only if the key is absent; otherwise only if
+    /// the key's version (<see cref="CacheReply.Version"/>) equals it.
+    /// </summary>
+    [Id(9)] public long? ExpectedVersion { get; init; }
+
+    /// <summary>Sliding expiration of a Put: the entry expires once this long passes without a read that refreshes it or a Refresh.</summary>
+    [Id(10)] public TimeSpan? SlidingExpiration { get; init; }
+
+    /// <summary>Absolute expiry of a Put in Unix milliseconds, combined with <see cref="Ttl"/> by taking the earlier.</summary>
+    [Id(11)] public long? AbsoluteExpirationUnixMs { get; init; }
+
+    /// <summary>The amount an Increment adds (negative to subtract).</summary>
+    [Id(12)] public long Delta { get; init; }
 
     /// <summary>Whether the operation goes through the replicated log.</summary>
     public bool IsWrite => Operation != CacheOperation.Get;

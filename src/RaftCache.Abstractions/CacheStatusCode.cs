@@ -28,4 +28,13 @@ public enum CacheStatusCode : byte
 
     /// <summary>The command was not applied (dropped before it was appended, or replaced); safe to retry. Retried by the façade.</summary>
     NotApplied = 7,
+
+    /// <summary>A conditional write's condition did not hold; nothing changed. <see cref="CacheReply.Version"/> is the key's version.</summary>
+    ConditionFailed = 8,
+
+    /// <summary>An increment found a value that is not a decimal 64-bit integer; nothing changed.</summary>
+    NotAnInteger = 9,
+
+    /// <summary>An increment would overflow a 64-bit integer; nothing changed.</summary>
+    Overflow = 10,
 }

@@ -29,6 +29,7 @@ public abstract class RaftCacheException : Exception
             CacheStatusCode.Unavailable or CacheStatusCode.NotLeader or CacheStatusCode.NotApplied => new CacheUnavailableException(message),
             CacheStatusCode.Overloaded => new CacheOverloadedException(message),
             CacheStatusCode.SessionExpired => new CacheSessionExpiredException(message),
+            CacheStatusCode.NotAnInteger or CacheStatusCode.Overflow => new CacheValueException(reply.Status, message),
             _ => new CacheOutcomeUnknownException(message),
         };
     }
@@ -79,4 +80,15 @@ public sealed class CacheSessionExpiredException(string message) : RaftCacheExce
 {
     /// <inheritdoc/>
     public override CacheStatusCode Status => CacheStatusCode.SessionExpired;
+}
+
+/// <summary>
+/// An increment could not be applied to the stored value: it is not a decimal 64-bit integer
+/// (<see cref="CacheStatusCode.NotAnInteger"/>) or the result would overflow (<see cref="CacheStatusCode.Overflow"/>).
+/// The decision was taken in the log, so it is final and nothing changed.
+/// </summary>
+public sealed class CacheValueException(CacheStatusCode status, string message) : RaftCacheException(message)
+{
+    /// <inheritdoc/>
+    public override CacheStatusCode Status { get; } = status;
 }

@@ -8,7 +8,7 @@ namespace RaftCache.Client;
 /// Every method throws a <see cref="RaftCacheException"/> subtype on failure: <see cref="CacheArgumentException"/>
 /// (a key or value the cache refuses, nothing proposed; a null argument is an <see cref="ArgumentNullException"/>), <see cref="CacheUnavailableException"/> (no quorum in time, nothing applied),
 /// <see cref="CacheOutcomeUnknownException"/> (may or may not be applied), <see cref="CacheOverloadedException"/>,
-/// <see cref="CacheSessionExpiredException"/>.
+/// <see cref="CacheSessionExpiredException"/>, <see cref="CacheValueException"/> (an increment of a value that is not an integer).
 /// <para>Cancellation: every method takes a <see cref="CancellationToken"/>. Canceled before the command left this
 /// client, it throws <see cref="OperationCanceledException"/> and nothing was applied. A read, status or limits call
 /// canceled later throws <see cref="OperationCanceledException"/> too (it changes nothing). A write canceled after it
@@ -28,6 +28,43 @@ public interface IRaftCacheClient
 
     /// <summary>Stores a UTF-8 string under a UTF-8 key.</summary>
     Task PutAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The entry stored under <paramref name="key"/> with its version and remaining time to live, or null if there is none.</summary>
+    Task<CacheEntry?> GetEntryAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> with the expiration in <paramref name="options"/> (none if null).</summary>
+    /// <returns>The entry's new version.</returns>
+    Task<long> SetAsync(byte[] key, byte[] value, RaftCacheEntryOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> only if <paramref name="key"/> holds nothing (put-if-absent), atomically.</summary>
+    /// <returns>Whether the value was stored; false if the key already had a value, which is left unchanged.</returns>
+    Task<bool> TryAddAsync(byte[] key, byte[] value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> only if <paramref name="key"/> is at <paramref name="expectedVersion"/> (a
+    /// <see cref="CacheEntry.Version"/>; 0 means the key must be absent), atomically.
+    /// </summary>
+    /// <exception cref="CacheArgumentException"><paramref name="expectedVersion"/> is negative.</exception>
+    Task<CompareAndSetResult> CompareAndSetAsync(byte[] key, byte[] value, long expectedVersion, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The value under <paramref name="key"/>; if there is none, runs <paramref name="factory"/> here, in the caller,
+    /// and stores its value unless another caller stored one first, whose value is then returned instead. Every caller
+    /// gets the value that the cache holds; the factory may run in several callers at once, but only one value wins.
+    /// </summary>
+    Task<byte[]> GetOrAddAsync(byte[] key, Func<CancellationToken, ValueTask<byte[]>> factory, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the key's value, read as a decimal 64-bit integer in UTF-8 (an absent key reads
+    /// as 0 and is created with <paramref name="ttl"/>; an existing key keeps its expiry), atomically and exactly once.
+    /// </summary>
+    /// <returns>The value after the increment.</returns>
+    /// <exception cref="CacheValueException">The value is not an integer, or the result would overflow; nothing changed.</exception>
+    Task<long> IncrementAsync(byte[] key, long delta = 1, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Restarts the sliding expiration window of <paramref name="key"/> (no effect on entries without one).</summary>
+    /// <returns>Whether the key holds a value.</returns>
+    Task<bool> RefreshAsync(byte[] key, CancellationToken cancellationToken = default);
 
     /// <summary>Removes <paramref name="key"/>; true if it held a live value.</summary>
     Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken = default);

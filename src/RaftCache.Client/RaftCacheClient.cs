@@ -97,6 +97,114 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public async Task PutAsync(byte[] key, byte[] value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
+        var request = await BuildPutAsync(key, value, ttl, started, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(request, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public Task PutAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        PutAsync(Utf8(key, "key"), Utf8(value, "value"), ttl, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<CacheEntry?> GetEntryAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        RequireKey(key);
+        if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
+        CheckKey(key, limits);
+        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
+        if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
+        return reply.Value is { } value ? new CacheEntry(value, reply.Version, reply.TimeToLive, reply.SlidingExpiration) : null;
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> SetAsync(byte[] key, byte[] value, RaftCacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = await BuildPutAsync(key, value, options?.TimeToLive, started, cancellationToken).ConfigureAwait(false);
+        if (options?.SlidingExpiration is { } sliding)
+        {
+            if (sliding <= TimeSpan.Zero) throw new CacheArgumentException($"The sliding expiration must be positive (is {sliding}).");
+            if (sliding > _limits!.MaxTtl) throw new CacheArgumentException($"The sliding expiration {sliding} is longer than the cluster's limit of {_limits.MaxTtl}.");
+            request = request with { SlidingExpiration = sliding };
+        }
+
+        if (options?.AbsoluteExpiration is { } absolute)
+        {
+            // Checked against this client's clock: the cluster would store an entry already past its expiry as absent.
+            if (absolute <= DateTimeOffset.UtcNow) throw new CacheArgumentException($"The absolute expiration {absolute:O} is not in the future.");
+            request = request with { AbsoluteExpirationUnixMs = absolute.ToUnixTimeMilliseconds() };
+        }
+
+        var reply = await WriteAsync(request, started, cancellationToken).ConfigureAwait(false);
+        return reply.Version;
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> TryAddAsync(byte[] key, byte[] value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        (await CompareAndSetAsync(key, value, 0, ttl, cancellationToken).ConfigureAwait(false)).Succeeded;
+
+    /// <inheritdoc/>
+    public async Task<CompareAndSetResult> CompareAndSetAsync(byte[] key, byte[] value, long expectedVersion, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (expectedVersion < 0) throw new CacheArgumentException($"The expected version must be 0 (absent) or a version a read returned (is {expectedVersion}).");
+        var request = await BuildPutAsync(key, value, ttl, started, cancellationToken).ConfigureAwait(false);
+        var reply = await WriteAsync(request with { ExpectedVersion = expectedVersion }, started, cancellationToken).ConfigureAwait(false);
+        return new CompareAndSetResult(reply.Status == CacheStatusCode.Ok, reply.Version);
+    }
+
+    /// <inheritdoc/>
+    public async Task<byte[]> GetOrAddAsync(byte[] key, Func<CancellationToken, ValueTask<byte[]>> factory, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        RequireKey(key);
+        ArgumentNullException.ThrowIfNull(factory);
+        byte[]? produced = null;
+        // A lost race is followed by a read of the winner's value; if that value is gone again by then (deleted, or
+        // expired on the reader's clock), the produced value is offered again. Bounded, so a key that keeps vanishing
+        // ends in an error rather than a loop.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (await GetAsync(key, ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false) is { } existing) return existing;
+            produced ??= await factory(cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The value factory returned null; return an empty array for an empty value.");
+            if (await TryAddAsync(key, produced, ttl, cancellationToken).ConfigureAwait(false)) return produced;
+        }
+
+        throw new CacheUnavailableException("The key was written and removed again by other clients on every attempt; no value could be returned.");
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> IncrementAsync(byte[] key, long delta = 1, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        RequireKey(key);
+        if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
+        CheckKey(key, limits);
+        if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
+        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Increment, Key = key, Delta = delta, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
+        return reply.Number;
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> RefreshAsync(byte[] key, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        RequireKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
+        CheckKey(key, limits);
+        var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Refresh, Key = key, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
+        return reply.KeyExisted;
+    }
+
+    /// <summary>A Put request checked against the limits (nothing is sent).</summary>
+    private async Task<CacheRequest> BuildPutAsync(byte[] key, byte[] value, TimeSpan? ttl, long started, CancellationToken cancellationToken)
+    {
         RequireKey(key);
         ArgumentNullException.ThrowIfNull(value);
         if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
@@ -106,12 +214,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         if (value.Length > limits.MaxValueBytes)
             throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
         if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
-        await WriteAsync(new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
+        return new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) };
     }
-
-    /// <inheritdoc/>
-    public Task PutAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
-        PutAsync(Utf8(key, "key"), Utf8(value, "value"), ttl, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken = default)
@@ -164,7 +268,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
                 window.Leave(sequence);
             }
 
-            if (reply.Status == CacheStatusCode.Ok) return reply;
+            // A failed condition is an answer, not an error: the caller reads it from the reply.
+            if (reply.Status is CacheStatusCode.Ok or CacheStatusCode.ConditionFailed) return reply;
             if (reply.Status == CacheStatusCode.SessionExpired && !renewed)
             {
                 renewed = true;

@@ -20,4 +20,13 @@ public enum ApplyOutcome
 
     /// <summary>The committed command breaks the limits (the proposer skipped validation); not applied. See <see cref="ApplyResult.Error"/>.</summary>
     Rejected,
+
+    /// <summary>A conditional Put's condition did not hold (the key exists, or is at another version); nothing changed. See <see cref="ApplyResult.Version"/>.</summary>
+    ConditionFailed,
+
+    /// <summary>An Increment found a value that is not a decimal 64-bit integer; nothing changed.</summary>
+    NotAnInteger,
+
+    /// <summary>An Increment would overflow a 64-bit integer; nothing changed.</summary>
+    Overflow,
 }

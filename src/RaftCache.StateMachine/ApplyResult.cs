@@ -4,8 +4,10 @@ namespace RaftCache.StateMachine;
 public readonly record struct ApplyResult
 {
     internal ApplyResult(ApplyOutcome outcome, CommandKind kind, bool keyExisted = false, bool stored = false,
-        int count = 0, long sessionId = 0, CommandValidationError error = CommandValidationError.None)
+        int count = 0, long sessionId = 0, CommandValidationError error = CommandValidationError.None, long version = 0, long number = 0)
     {
+        Version = version;
+        Number = number;
         Outcome = outcome;
         Kind = kind;
         KeyExisted = keyExisted;
@@ -35,6 +37,16 @@ public readonly record struct ApplyResult
 
     /// <summary>Rejected: the limit the committed command breaks.</summary>
     public CommandValidationError Error { get; }
+
+    /// <summary>
+    /// The key's version after the command: the log index of the write that gave the key its value. Put and Increment:
+    /// their own index when stored. <see cref="ApplyOutcome.ConditionFailed"/>: the key's current version, 0 if absent.
+    /// Refresh: the version of the refreshed entry.
+    /// </summary>
+    public long Version { get; }
+
+    /// <summary>Increment: the value after the increment.</summary>
+    public long Number { get; }
 
     /// <summary>Whether the command took effect (or had taken effect, for a retry).</summary>
     public bool IsApplied => Outcome == ApplyOutcome.Applied;

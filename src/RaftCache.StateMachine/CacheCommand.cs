@@ -13,6 +13,12 @@ public readonly struct CacheCommand
 {
     internal CacheCommand(CommandKind kind, long timestampUnixMs, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value,
         long? ttlMilliseconds, long sessionId, long sequence, long lowestUnackedSequence)
+        : this(kind, timestampUnixMs, key, value, ttlMilliseconds, sessionId, sequence, lowestUnackedSequence, default)
+    {
+    }
+
+    internal CacheCommand(CommandKind kind, long timestampUnixMs, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value,
+        long? ttlMilliseconds, long sessionId, long sequence, long lowestUnackedSequence, in CommandExtras extras)
     {
         Kind = kind;
         TimestampUnixMs = timestampUnixMs;
@@ -22,6 +28,10 @@ public readonly struct CacheCommand
         SessionId = sessionId;
         Sequence = sequence;
         LowestUnackedSequence = lowestUnackedSequence;
+        SlidingMilliseconds = extras.SlidingMilliseconds;
+        AbsoluteDeadlineUnixMs = extras.AbsoluteDeadlineUnixMs;
+        ExpectedVersion = extras.ExpectedVersion;
+        Delta = extras.Delta;
     }
 
     /// <summary>The command kind.</summary>
@@ -38,6 +48,24 @@ public readonly struct CacheCommand
 
     /// <summary>Time to live of a Put in milliseconds; <see langword="null"/> for an entry that never expires.</summary>
     public long? TtlMilliseconds { get; }
+
+    /// <summary>
+    /// Put: sliding expiration in milliseconds. The entry expires once this long passes in log time without a
+    /// <see cref="CommandKind.Refresh"/>, but never after its absolute bound (TTL or <see cref="AbsoluteDeadlineUnixMs"/>).
+    /// </summary>
+    public long? SlidingMilliseconds { get; }
+
+    /// <summary>Put: an absolute expiry in Unix milliseconds (log time), combined with the TTL by taking the earlier.</summary>
+    public long? AbsoluteDeadlineUnixMs { get; }
+
+    /// <summary>
+    /// Put: the condition. <see langword="null"/>: unconditional; 0: only if the key is absent; otherwise only if the
+    /// key's version (the log index of its last write) equals it.
+    /// </summary>
+    public long? ExpectedVersion { get; }
+
+    /// <summary>Increment: the signed amount to add.</summary>
+    public long Delta { get; }
 
     /// <summary>Client session id, or 0 for a command outside any session.</summary>
     public long SessionId { get; }
@@ -59,6 +87,28 @@ public readonly struct CacheCommand
     public static CacheCommand Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? ttl, long timestampUnixMs) =>
         new(CommandKind.Put, timestampUnixMs, key, value, ttl is { } t ? ToMilliseconds(t) : null, 0, 0, 0);
 
+    /// <summary>A Put with sliding expiration, an absolute bound and a condition (each optional).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="ttl">Time to live from <paramref name="timestampUnixMs"/>; an absolute bound, like <paramref name="absoluteDeadlineUnixMs"/>.</param>
+    /// <param name="timestampUnixMs">The leader's clock.</param>
+    /// <param name="sliding">Sliding expiration; <see langword="null"/> for none.</param>
+    /// <param name="absoluteDeadlineUnixMs">Absolute expiry in Unix milliseconds; <see langword="null"/> for none.</param>
+    /// <param name="expectedVersion">See <see cref="ExpectedVersion"/>.</param>
+    public static CacheCommand Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? ttl, long timestampUnixMs,
+        TimeSpan? sliding, long? absoluteDeadlineUnixMs, long? expectedVersion) =>
+        new(CommandKind.Put, timestampUnixMs, key, value, ttl is { } t ? ToMilliseconds(t) : null, 0, 0, 0,
+            new CommandExtras(sliding is { } s ? ToMilliseconds(s) : null, absoluteDeadlineUnixMs, expectedVersion, 0));
+
+    /// <summary>An Increment of <paramref name="key"/> by <paramref name="delta"/>; <paramref name="ttl"/> applies only if the key is created.</summary>
+    public static CacheCommand Increment(ReadOnlyMemory<byte> key, long delta, TimeSpan? ttl, long timestampUnixMs) =>
+        new(CommandKind.Increment, timestampUnixMs, key, default, ttl is { } t ? ToMilliseconds(t) : null, 0, 0, 0,
+            new CommandExtras(null, null, null, delta));
+
+    /// <summary>A Refresh of <paramref name="key"/>'s sliding expiration.</summary>
+    public static CacheCommand Refresh(ReadOnlyMemory<byte> key, long timestampUnixMs) =>
+        new(CommandKind.Refresh, timestampUnixMs, key, default, null, 0, 0, 0);
+
     /// <summary>A Delete of <paramref name="key"/>.</summary>
     public static CacheCommand Delete(ReadOnlyMemory<byte> key, long timestampUnixMs) =>
         new(CommandKind.Delete, timestampUnixMs, key, default, null, 0, 0, 0);
@@ -79,20 +129,30 @@ public readonly struct CacheCommand
     /// <param name="sessionId">The id returned by RegisterSession (a positive log index).</param>
     /// <param name="sequence">The command's sequence number in the session, from 1.</param>
     /// <param name="lowestUnackedSequence">The lowest sequence number the client has not yet seen answered (at most <paramref name="sequence"/>).</param>
-    /// <exception cref="InvalidOperationException">The command is not a Put, Delete or Clear.</exception>
+    /// <exception cref="InvalidOperationException">The command is not a write (RegisterSession and Tick are not).</exception>
     public CacheCommand WithSession(long sessionId, long sequence, long lowestUnackedSequence)
     {
-        if (Kind is not (CommandKind.Put or CommandKind.Delete or CommandKind.Clear))
+        if (!IsSessionWrite(Kind))
         {
             throw new InvalidOperationException($"A {Kind} command cannot carry a client session.");
         }
 
-        return new(Kind, TimestampUnixMs, Key, Value, TtlMilliseconds, sessionId, sequence, lowestUnackedSequence);
+        return new(Kind, TimestampUnixMs, Key, Value, TtlMilliseconds, sessionId, sequence, lowestUnackedSequence, Extras);
     }
+
+    /// <summary>Whether commands of <paramref name="kind"/> may carry a client session.</summary>
+    internal static bool IsSessionWrite(CommandKind kind) =>
+        kind is CommandKind.Put or CommandKind.Delete or CommandKind.Clear or CommandKind.Increment or CommandKind.Refresh;
+
+    internal CommandExtras Extras => new(SlidingMilliseconds, AbsoluteDeadlineUnixMs, ExpectedVersion, Delta);
 
     /// <inheritdoc />
     public override string ToString() =>
         $"{Kind}@{TimestampUnixMs} key={Key.Length}B value={Value.Length}B ttl={TtlMilliseconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}" +
+        (SlidingMilliseconds is { } sliding ? $" sliding={sliding}" : string.Empty) +
+        (AbsoluteDeadlineUnixMs is { } absolute ? $" absolute={absolute}" : string.Empty) +
+        (ExpectedVersion is { } expected ? $" if-version={expected}" : string.Empty) +
+        (Kind == CommandKind.Increment ? $" delta={Delta}" : string.Empty) +
         (HasSession ? $" session={SessionId}#{Sequence} (lowest unacked {LowestUnackedSequence})" : string.Empty);
 
     // Rounds up so that a TTL of 0.4 ms is 1 ms rather than an invalid 0; non-positive spans stay non-positive.
@@ -100,3 +160,6 @@ public readonly struct CacheCommand
         ttl.Ticks > 0 ? (ttl.Ticks / TimeSpan.TicksPerMillisecond) + (ttl.Ticks % TimeSpan.TicksPerMillisecond == 0 ? 0 : 1)
                       : ttl.Ticks / TimeSpan.TicksPerMillisecond;
 }
+
+/// <summary>The optional fields of a command that most commands leave empty.</summary>
+internal readonly record struct CommandExtras(long? SlidingMilliseconds, long? AbsoluteDeadlineUnixMs, long? ExpectedVersion, long Delta);

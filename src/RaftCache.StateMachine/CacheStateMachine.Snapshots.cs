@@ -7,12 +7,12 @@ namespace RaftCache.StateMachine;
 /// <para>A snapshot is produced from a <see cref="StateMachineView"/>, captured on the applying thread in time
 /// proportional to the key table's pages and the sessions (not the entries), and then read from any thread while
 /// applies go on; the state machine copies a table page on its first write after the capture (copy-on-write). See
-/// <see cref="SnapshotFormat"/> for format version 2 and <see cref="SnapshotRestorer"/> for the receiving side.</para>
+/// <see cref="SnapshotFormat"/> for format version 3 and <see cref="SnapshotRestorer"/> for the receiving side.</para>
 /// </remarks>
 public sealed partial class CacheStateMachine
 {
     /// <summary>The snapshot format version this build writes and reads.</summary>
-    public const ushort SnapshotVersion = 2;
+    public const ushort SnapshotVersion = 3;
 
     private const int StreamBufferBytes = 64 * 1024;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Hashing;
 
 namespace RaftCache.StateMachine;
@@ -193,6 +194,27 @@ public sealed partial class CacheStateMachine
         return false;
     }
 
+    /// <summary>Looks up <paramref name="key"/> with its version and expiry, hiding an entry whose deadline is at or before <paramref name="nowUnixMs"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="nowUnixMs">The reader's clock, in Unix milliseconds.</param>
+    /// <param name="entry">The entry; its value memory must not be modified.</param>
+    /// <returns>Whether a live entry exists.</returns>
+    public bool TryGetEntry(ReadOnlySpan<byte> key, long nowUnixMs, out CacheEntryInfo entry)
+    {
+        var stored = Volatile.Read(ref _table).Find(key);
+        if (stored is not null && Entry.Deadline(stored) > nowUnixMs)
+        {
+            var deadline = Entry.Deadline(stored);
+            var sliding = Entry.SlidingMs(stored);
+            entry = new CacheEntryInfo(Entry.ValueMemory(stored), Entry.WriteIndex(stored),
+                deadline == Entry.NoDeadline ? null : deadline, sliding > 0 ? sliding : null);
+            return true;
+        }
+
+        entry = default;
+        return false;
+    }
+
     /// <summary>Whether a live entry exists for <paramref name="key"/> on the reader's clock.</summary>
     public bool ContainsKey(ReadOnlySpan<byte> key, long nowUnixMs) => TryGet(key, nowUnixMs, out _, out _);
 
@@ -213,7 +235,7 @@ public sealed partial class CacheStateMachine
 
     /// <summary>
     /// A 64-bit digest of the replicated state: applied index, log time, every entry (key, value, deadline, write
-    /// index) and every session (id, last activity, acknowledged sequence, saved results, order). Equal states give
+    /// index, sliding window and cap) and every session (id, last activity, acknowledged sequence, saved results, order). Equal states give
     /// equal digests on any replica. Applying thread only; O(entries).
     /// </summary>
     public ulong ComputeDigest()
@@ -222,7 +244,7 @@ public sealed partial class CacheStateMachine
         // to any field changes that entry's 64-bit hash and so the sum (up to hash collisions).
         var entryHash = new XxHash3();
         ulong entrySum = 0;
-        Span<byte> scratch = stackalloc byte[16];
+        Span<byte> scratch = stackalloc byte[32];
         for (var i = 0; i < _heap.Count; i++)
         {
             var entry = _heap[i];
@@ -232,6 +254,8 @@ public sealed partial class CacheStateMachine
             entryHash.Append(Entry.Data(entry));
             WriteInt64(scratch, Entry.Deadline(entry));
             WriteInt64(scratch[8..], Entry.WriteIndex(entry));
+            WriteInt64(scratch[16..], Entry.SlidingMs(entry));
+            WriteInt64(scratch[24..], Entry.Cap(entry));
             entryHash.Append(scratch);
             entrySum += entryHash.GetCurrentHashAsUInt64();
         }
@@ -254,6 +278,8 @@ public sealed partial class CacheStateMachine
                 AppendInt64(digest, sequence);
                 AppendInt64(digest, PackResult(result));
                 AppendInt64(digest, result.SessionId);
+                AppendInt64(digest, result.Version);
+                AppendInt64(digest, result.Number);
             }
         }
 
@@ -376,6 +402,11 @@ public sealed partial class CacheStateMachine
                 return new ApplyResult(ApplyOutcome.Applied, CommandKind.Delete, keyExisted: existed);
             }
 
+            case CommandKind.Increment:
+                return Increment(index, command);
+            case CommandKind.Refresh:
+                return Refresh(command);
+
             default:
             {
                 var removed = _count;
@@ -390,8 +421,31 @@ public sealed partial class CacheStateMachine
 
     private ApplyResult Put(long index, in CacheCommand command)
     {
-        var deadline = command.TtlMilliseconds is { } ttl ? command.TimestampUnixMs + ttl : Entry.NoDeadline;
         var keySpan = command.Key.Span;
+        var hash = EntryTable.Hash(keySpan);
+        var old = _table.Find(keySpan, hash);
+        if (command.ExpectedVersion is { } expected)
+        {
+            // Entries past their deadline in log time are gone from the table (expiry runs as log time advances, before
+            // this), so "absent" means absent in log time, the same on every replica.
+            // Two branches rather than "old is null ? 0 : WriteIndex(old)": the .NET 10 JIT turned that conditional into a
+            // cmov with a memory operand, which reads through the null reference (found by the property tests).
+            if (old is null)
+            {
+                if (expected != 0) return new ApplyResult(ApplyOutcome.ConditionFailed, CommandKind.Put, keyExisted: false, version: 0);
+            }
+            else if (Entry.WriteIndex(old) is var current && current != expected)
+            {
+                return new ApplyResult(ApplyOutcome.ConditionFailed, CommandKind.Put, keyExisted: true, version: current);
+            }
+        }
+
+        // The absolute bound is the earlier of TTL and absolute expiry; a sliding window starts now and never passes it.
+        var cap = Entry.NoDeadline;
+        if (command.TtlMilliseconds is { } ttl) cap = command.TimestampUnixMs + ttl;
+        if (command.AbsoluteDeadlineUnixMs is { } absolute) cap = Math.Min(cap, absolute);
+        var sliding = command.SlidingMilliseconds ?? 0;
+        var deadline = sliding > 0 ? Math.Min(command.TimestampUnixMs + sliding, cap) : cap;
         if (deadline <= _logTime)
         {
             // Already expired in log time: the key ends up absent, as if the Put had been applied and then expired.
@@ -399,10 +453,88 @@ public sealed partial class CacheStateMachine
             return new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: removed, stored: false);
         }
 
-        var table = _table;
+        var evicted = Store(index, keySpan, hash, old, command.Value.Span, deadline, sliding, cap);
+        return new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: old is not null, stored: true, count: evicted, version: index);
+    }
+
+    private ApplyResult Increment(long index, in CacheCommand command)
+    {
+        var keySpan = command.Key.Span;
         var hash = EntryTable.Hash(keySpan);
-        var old = table.Find(keySpan, hash);
-        var existed = old is not null;
+        var old = _table.Find(keySpan, hash);
+        long current = 0;
+        if (old is not null && !long.TryParse(Entry.Value(old), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out current))
+        {
+            return new ApplyResult(ApplyOutcome.NotAnInteger, CommandKind.Increment, keyExisted: true, version: Entry.WriteIndex(old));
+        }
+
+        var delta = command.Delta;
+        if ((delta > 0 && current > long.MaxValue - delta) || (delta < 0 && current < long.MinValue - delta))
+        {
+            return old is null
+                ? new ApplyResult(ApplyOutcome.Overflow, CommandKind.Increment, number: current)
+                : new ApplyResult(ApplyOutcome.Overflow, CommandKind.Increment, keyExisted: true, version: Entry.WriteIndex(old), number: current);
+        }
+
+        var next = current + delta;
+        Span<byte> digits = stackalloc byte[20];
+        next.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+
+        // An existing entry keeps its expiry (as Redis' INCR keeps a key's TTL); a new one takes the command's TTL.
+        long deadline, sliding = 0, cap = Entry.NoDeadline;
+        if (old is not null)
+        {
+            deadline = Entry.Deadline(old);
+            sliding = Entry.SlidingMs(old);
+            cap = Entry.Cap(old);
+        }
+        else
+        {
+            deadline = command.TtlMilliseconds is { } ttl ? command.TimestampUnixMs + ttl : Entry.NoDeadline;
+            if (deadline <= _logTime)
+            {
+                return new ApplyResult(ApplyOutcome.Applied, CommandKind.Increment, stored: false, number: next);
+            }
+        }
+
+        var evicted = Store(index, keySpan, hash, old, digits[..length], deadline, sliding, cap);
+        return new ApplyResult(ApplyOutcome.Applied, CommandKind.Increment, keyExisted: old is not null, stored: true, count: evicted,
+            version: index, number: next);
+    }
+
+    private ApplyResult Refresh(in CacheCommand command)
+    {
+        var keySpan = command.Key.Span;
+        var hash = EntryTable.Hash(keySpan);
+        var old = _table.Find(keySpan, hash);
+        if (old is null)
+        {
+            return new ApplyResult(ApplyOutcome.Applied, CommandKind.Refresh);
+        }
+
+        // Log time rather than the command's timestamp: it never moves back, so a refresh stamped by a leader whose
+        // clock lags cannot shorten a window another refresh extended.
+        var sliding = Entry.SlidingMs(old);
+        if (sliding > 0)
+        {
+            var deadline = Math.Min(_logTime + sliding, Entry.Cap(old));
+            if (deadline > Entry.Deadline(old))
+            {
+                // Entries are immutable once published (readers and views share them), so the new deadline is a new entry.
+                var entry = Entry.WithDeadline(old, deadline);
+                _heap.Remove(old);
+                _table.Set(entry, hash);
+                _heap.Add(entry);
+            }
+        }
+
+        return new ApplyResult(ApplyOutcome.Applied, CommandKind.Refresh, keyExisted: true, version: Entry.WriteIndex(old));
+    }
+
+    /// <summary>Stores a new entry for a key whose current entry is <paramref name="old"/>, evicting to make room; returns the evictions.</summary>
+    private int Store(long index, ReadOnlySpan<byte> keySpan, int hash, byte[]? old, ReadOnlySpan<byte> value, long deadline, long sliding, long cap)
+    {
+        var table = _table;
         if (old is not null)
         {
             // The old entry stays visible to readers until the new one replaces it below; it leaves the heap and the
@@ -411,7 +543,7 @@ public sealed partial class CacheStateMachine
             Account(-1, -Entry.Cost(old));
         }
 
-        var size = (long)keySpan.Length + command.Value.Length + CacheStateMachineOptions.EntryOverheadBytes;
+        var size = (long)keySpan.Length + value.Length + CacheStateMachineOptions.EntryOverheadBytes;
         var evicted = 0;
         // Make room before inserting, so the entry being written is never its own victim; options guarantee that a
         // single valid entry fits (MaxTotalBytes >= MaxKeyBytes + MaxValueBytes + EntryOverheadBytes, MaxEntries >= 1).
@@ -428,11 +560,11 @@ public sealed partial class CacheStateMachine
             Volatile.Write(ref _evictedTotal, _evictedTotal + evicted);
         }
 
-        var entry = Entry.Create(keySpan, command.Value.Span, deadline, index);
+        var entry = Entry.Create(keySpan, value, deadline, index, sliding, cap);
         table.Set(entry, hash);
         _heap.Add(entry);
         Account(1, size);
-        return new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: existed, stored: true, count: evicted);
+        return evicted;
     }
 
     private bool RemoveKey(ReadOnlySpan<byte> key)
@@ -536,9 +668,9 @@ public sealed partial class CacheStateMachine
         (long)r.Outcome | ((long)r.Kind << 8) | ((r.KeyExisted ? 1L : 0) << 16) | ((r.Stored ? 1L : 0) << 17)
         | ((long)r.Error << 24) | ((long)(uint)r.Count << 32);
 
-    internal static ApplyResult UnpackResult(long packed, long sessionId) => new(
+    internal static ApplyResult UnpackResult(long packed, long sessionId, long version, long number) => new(
         (ApplyOutcome)(byte)packed, (CommandKind)(byte)(packed >> 8), ((packed >> 16) & 1) != 0, ((packed >> 17) & 1) != 0,
-        (int)(uint)(packed >> 32), sessionId, (CommandValidationError)(byte)(packed >> 24));
+        (int)(uint)(packed >> 32), sessionId, (CommandValidationError)(byte)(packed >> 24), version, number);
 
     private static void WriteInt64(Span<byte> destination, long value) => BinaryPrimitives.WriteInt64LittleEndian(destination, value);
 

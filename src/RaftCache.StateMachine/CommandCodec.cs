@@ -10,8 +10,11 @@ namespace RaftCache.StateMachine;
 /// <remarks>
 /// Version 1 layout: <c>version:u8 kind:u8 flags:u8 timestamp:i64le</c>, then, if flag 1 (session) is set,
 /// <c>sessionId sequence lowestUnacked</c> as unsigned LEB128 varints; then for Put: <c>ttlMs:varint</c> if flag 2
-/// (TTL) is set, <c>keyLength:varint key valueLength:varint value</c>; for Delete: <c>keyLength:varint key</c>.
-/// Clear, RegisterSession and Tick have no body. Decoding rejects unknown versions, kinds and flags, truncation and
+/// (TTL) is set, <c>expectedVersion:varint</c> if flag 4, <c>slidingMs:varint</c> if flag 8,
+/// <c>absoluteDeadlineUnixMs:varint</c> if flag 16, then <c>keyLength:varint key valueLength:varint value</c>; for
+/// Increment: <c>ttlMs:varint</c> if flag 2, <c>keyLength:varint key delta:i64le</c>; for Delete and Refresh:
+/// <c>keyLength:varint key</c>. Clear, RegisterSession and Tick have no body. Optional fields sit behind flags, so a
+/// command that does not use them is encoded exactly as before they existed. Decoding rejects unknown versions, kinds and flags, truncation and
 /// trailing bytes: a committed entry is never half understood.
 /// </remarks>
 public static class CommandCodec
@@ -20,12 +23,15 @@ public static class CommandCodec
     public const byte Version = 1;
 
     /// <summary>Upper bound of encoded bytes beyond key and value lengths (header, session, TTL, lengths).</summary>
-    public const int MaxOverheadBytes = HeaderBytes + (3 * MaxVarintBytes) + (3 * MaxVarintBytes);
+    public const int MaxOverheadBytes = HeaderBytes + (3 * MaxVarintBytes) + (6 * MaxVarintBytes);
 
     private const int HeaderBytes = 11;
     private const int MaxVarintBytes = 10;
     private const byte FlagSession = 1;
     private const byte FlagTtl = 2;
+    private const byte FlagCondition = 4;
+    private const byte FlagSliding = 8;
+    private const byte FlagAbsolute = 16;
 
     /// <summary>Exact number of bytes <see cref="Encode(in CacheCommand, Span{byte})"/> writes for <paramref name="command"/>.</summary>
     public static int GetEncodedLength(in CacheCommand command)
@@ -45,10 +51,15 @@ public static class CommandCodec
                     length += VarintLength((ulong)ttl);
                 }
 
-                length += VarintLength((ulong)command.Key.Length) + command.Key.Length
+                length += OptionalLength(command.ExpectedVersion) + OptionalLength(command.SlidingMilliseconds)
+                    + OptionalLength(command.AbsoluteDeadlineUnixMs)
+                    + VarintLength((ulong)command.Key.Length) + command.Key.Length
                     + VarintLength((ulong)command.Value.Length) + command.Value.Length;
                 break;
-            case CommandKind.Delete:
+            case CommandKind.Increment:
+                length += OptionalLength(command.TtlMilliseconds) + VarintLength((ulong)command.Key.Length) + command.Key.Length + sizeof(long);
+                break;
+            case CommandKind.Delete or CommandKind.Refresh:
                 length += VarintLength((ulong)command.Key.Length) + command.Key.Length;
                 break;
         }
@@ -78,14 +89,15 @@ public static class CommandCodec
     /// <exception cref="ArgumentOutOfRangeException">Kind, TTL or session fields cannot be encoded (unknown kind, negative values); validate first.</exception>
     public static int Encode(in CacheCommand command, Span<byte> destination)
     {
-        if (command.Kind is < CommandKind.Put or > CommandKind.Tick)
+        if (command.Kind is < CommandKind.Put or > CommandKind.Refresh)
         {
             throw new ArgumentOutOfRangeException(nameof(command), command.Kind, "Unknown command kind.");
         }
 
-        if (command.TtlMilliseconds < 0 || command.SessionId < 0 || command.Sequence < 0 || command.LowestUnackedSequence < 0)
+        if (command.TtlMilliseconds < 0 || command.SessionId < 0 || command.Sequence < 0 || command.LowestUnackedSequence < 0
+            || command.ExpectedVersion < 0 || command.SlidingMilliseconds < 0 || command.AbsoluteDeadlineUnixMs < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(command), "TTL and session fields of an encoded command cannot be negative; validate the command first.");
+            throw new ArgumentOutOfRangeException(nameof(command), "TTL, expiry, version and session fields of an encoded command cannot be negative; validate the command first.");
         }
 
         var length = GetEncodedLength(command);
@@ -94,7 +106,7 @@ public static class CommandCodec
             throw new ArgumentException($"The destination holds {destination.Length} bytes; the command needs {length}.", nameof(destination));
         }
 
-        var flags = (byte)((command.HasSession ? FlagSession : 0) | (command.Kind == CommandKind.Put && command.TtlMilliseconds.HasValue ? FlagTtl : 0));
+        var flags = Flags(command);
         destination[0] = Version;
         destination[1] = (byte)command.Kind;
         destination[2] = flags;
@@ -107,23 +119,50 @@ public static class CommandCodec
             position += WriteVarint(destination[position..], (ulong)command.LowestUnackedSequence);
         }
 
-        if (command.Kind == CommandKind.Put)
+        switch (command.Kind)
         {
-            if (command.TtlMilliseconds is { } ttl)
-            {
-                position += WriteVarint(destination[position..], (ulong)ttl);
-            }
-
-            position += WriteBytes(destination[position..], command.Key.Span);
-            position += WriteBytes(destination[position..], command.Value.Span);
-        }
-        else if (command.Kind == CommandKind.Delete)
-        {
-            position += WriteBytes(destination[position..], command.Key.Span);
+            case CommandKind.Put:
+                position += WriteOptional(destination[position..], command.TtlMilliseconds);
+                position += WriteOptional(destination[position..], command.ExpectedVersion);
+                position += WriteOptional(destination[position..], command.SlidingMilliseconds);
+                position += WriteOptional(destination[position..], command.AbsoluteDeadlineUnixMs);
+                position += WriteBytes(destination[position..], command.Key.Span);
+                position += WriteBytes(destination[position..], command.Value.Span);
+                break;
+            case CommandKind.Increment:
+                position += WriteOptional(destination[position..], command.TtlMilliseconds);
+                position += WriteBytes(destination[position..], command.Key.Span);
+                BinaryPrimitives.WriteInt64LittleEndian(destination[position..], command.Delta);
+                position += sizeof(long);
+                break;
+            case CommandKind.Delete or CommandKind.Refresh:
+                position += WriteBytes(destination[position..], command.Key.Span);
+                break;
         }
 
         return position;
     }
+
+    private static byte Flags(in CacheCommand command)
+    {
+        var flags = command.HasSession ? FlagSession : 0;
+        if (command.Kind is CommandKind.Put or CommandKind.Increment && command.TtlMilliseconds.HasValue) flags |= FlagTtl;
+        if (command.Kind == CommandKind.Put)
+        {
+            if (command.ExpectedVersion.HasValue) flags |= FlagCondition;
+            if (command.SlidingMilliseconds.HasValue) flags |= FlagSliding;
+            if (command.AbsoluteDeadlineUnixMs.HasValue) flags |= FlagAbsolute;
+        }
+
+        return (byte)flags;
+    }
+
+    private static int OptionalLength(long? value) => value is { } v ? VarintLength((ulong)v) : 0;
+
+    private static int WriteOptional(Span<byte> destination, long? value) => value is { } v ? WriteVarint(destination, (ulong)v) : 0;
+
+    private static long? ReadOptional(ReadOnlySpan<byte> span, ref int position, byte flags, byte flag) =>
+        (flags & flag) != 0 ? ReadVarintInt64(span, ref position) : null;
 
     /// <summary>Decodes a command; its key and value point into <paramref name="payload"/> (no copy).</summary>
     /// <exception cref="CommandDecodeException">The payload is empty, truncated, of an unknown version or kind, or has trailing bytes.</exception>
@@ -146,7 +185,7 @@ public static class CommandCodec
         }
 
         var kind = (CommandKind)span[1];
-        if (kind is < CommandKind.Put or > CommandKind.Tick)
+        if (kind is < CommandKind.Put or > CommandKind.Refresh)
         {
             throw Fail(CommandDecodeError.UnknownKind, $"Unknown command kind {span[1]}.");
         }
@@ -154,8 +193,9 @@ public static class CommandCodec
         var flags = span[2];
         var allowed = kind switch
         {
-            CommandKind.Put => FlagSession | FlagTtl,
-            CommandKind.Delete or CommandKind.Clear => FlagSession,
+            CommandKind.Put => FlagSession | FlagTtl | FlagCondition | FlagSliding | FlagAbsolute,
+            CommandKind.Increment => FlagSession | FlagTtl,
+            CommandKind.Delete or CommandKind.Clear or CommandKind.Refresh => FlagSession,
             _ => 0,
         };
         if ((flags & ~allowed) != 0)
@@ -177,21 +217,32 @@ public static class CommandCodec
             }
         }
 
-        long? ttl = null;
+        long? ttl = ReadOptional(span, ref position, flags, FlagTtl);
         ReadOnlyMemory<byte> key = default, value = default;
-        if (kind == CommandKind.Put)
+        CommandExtras extras = default;
+        switch (kind)
         {
-            if ((flags & FlagTtl) != 0)
-            {
-                ttl = ReadVarintInt64(span, ref position);
-            }
+            case CommandKind.Put:
+                var expected = ReadOptional(span, ref position, flags, FlagCondition);
+                var sliding = ReadOptional(span, ref position, flags, FlagSliding);
+                var absolute = ReadOptional(span, ref position, flags, FlagAbsolute);
+                extras = new CommandExtras(sliding, absolute, expected, 0);
+                key = ReadBytes(payload, span, ref position);
+                value = ReadBytes(payload, span, ref position);
+                break;
+            case CommandKind.Increment:
+                key = ReadBytes(payload, span, ref position);
+                if (span.Length - position < sizeof(long))
+                {
+                    throw Fail(CommandDecodeError.Truncated, "The payload ends inside an Increment's delta.");
+                }
 
-            key = ReadBytes(payload, span, ref position);
-            value = ReadBytes(payload, span, ref position);
-        }
-        else if (kind == CommandKind.Delete)
-        {
-            key = ReadBytes(payload, span, ref position);
+                extras = new CommandExtras(null, null, null, BinaryPrimitives.ReadInt64LittleEndian(span[position..]));
+                position += sizeof(long);
+                break;
+            case CommandKind.Delete or CommandKind.Refresh:
+                key = ReadBytes(payload, span, ref position);
+                break;
         }
 
         if (position != span.Length)
@@ -199,7 +250,7 @@ public static class CommandCodec
             throw Fail(CommandDecodeError.TrailingBytes, $"{span.Length - position} bytes follow the end of the {kind} command.");
         }
 
-        return new CacheCommand(kind, timestamp, key, value, ttl, sessionId, sequence, lowest);
+        return new CacheCommand(kind, timestamp, key, value, ttl, sessionId, sequence, lowest, extras);
     }
 
     private static int WriteBytes(Span<byte> destination, ReadOnlySpan<byte> bytes)

@@ -17,4 +17,10 @@ public enum CommandKind
 
     /// <summary>Advances log time only, so that entries expire without writes.</summary>
     Tick = 5,
+
+    /// <summary>Adds a signed delta to a key's value read as a decimal 64-bit integer (absent counts as 0).</summary>
+    Increment = 6,
+
+    /// <summary>Restarts a key's sliding expiration window, as a read does in IDistributedCache.</summary>
+    Refresh = 7,
 }

@@ -9,10 +9,10 @@ public enum CommandValidationError
     /// <summary>The command kind is not one of <see cref="CommandKind"/>.</summary>
     UnknownKind,
 
-    /// <summary>The timestamp is negative or after <see cref="CacheStateMachineOptions.MaxTimestampUnixMs"/>.</summary>
+    /// <summary>The timestamp or absolute expiry is negative or after <see cref="CacheStateMachineOptions.MaxTimestampUnixMs"/>.</summary>
     TimestampOutOfRange,
 
-    /// <summary>A Put or Delete has an empty key.</summary>
+    /// <summary>A command on a key has an empty key.</summary>
     KeyEmpty,
 
     /// <summary>The key is longer than <see cref="CacheStateMachineOptions.MaxKeyBytes"/>.</summary>
@@ -21,13 +21,13 @@ public enum CommandValidationError
     /// <summary>The value is longer than <see cref="CacheStateMachineOptions.MaxValueBytes"/>.</summary>
     ValueTooLarge,
 
-    /// <summary>The TTL is zero or negative (omit it for no expiry).</summary>
+    /// <summary>The TTL or sliding expiration is zero or negative (omit it for no expiry).</summary>
     TtlNotPositive,
 
-    /// <summary>The TTL is longer than <see cref="CacheStateMachineOptions.MaxTtl"/>.</summary>
+    /// <summary>The TTL or sliding expiration is longer than <see cref="CacheStateMachineOptions.MaxTtl"/>.</summary>
     TtlTooLarge,
 
-    /// <summary>Only Put, Delete and Clear may carry a client session.</summary>
+    /// <summary>Only writes (Put, Delete, Clear, Increment, Refresh) may carry a client session.</summary>
     SessionNotAllowed,
 
     /// <summary>The session id is negative.</summary>
@@ -41,4 +41,7 @@ public enum CommandValidationError
     /// sequence the client has not seen answered.
     /// </summary>
     TooManyInFlight,
+
+    /// <summary>A conditional Put expects a negative version (0 means "absent"; versions are positive log indexes).</summary>
+    InvalidVersion,
 }

@@ -11,7 +11,7 @@ public static class CommandValidator
     public static CommandValidationError Check(in CacheCommand command, CacheStateMachineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (command.Kind is < CommandKind.Put or > CommandKind.Tick)
+        if (command.Kind is < CommandKind.Put or > CommandKind.Refresh)
         {
             return CommandValidationError.UnknownKind;
         }
@@ -21,7 +21,7 @@ public static class CommandValidator
             return CommandValidationError.TimestampOutOfRange;
         }
 
-        if (command.Kind is CommandKind.Put or CommandKind.Delete)
+        if (command.Kind is CommandKind.Put or CommandKind.Delete or CommandKind.Increment or CommandKind.Refresh)
         {
             if (command.Key.IsEmpty)
             {
@@ -41,6 +41,32 @@ public static class CommandValidator
                 return CommandValidationError.ValueTooLarge;
             }
 
+            if (command.SlidingMilliseconds is { } sliding)
+            {
+                if (sliding <= 0)
+                {
+                    return CommandValidationError.TtlNotPositive;
+                }
+
+                if (sliding > (long)options.MaxTtl.TotalMilliseconds)
+                {
+                    return CommandValidationError.TtlTooLarge;
+                }
+            }
+
+            if (command.AbsoluteDeadlineUnixMs is < 0 or > CacheStateMachineOptions.MaxTimestampUnixMs)
+            {
+                return CommandValidationError.TimestampOutOfRange;
+            }
+
+            if (command.ExpectedVersion < 0)
+            {
+                return CommandValidationError.InvalidVersion;
+            }
+        }
+
+        if (command.Kind is CommandKind.Put or CommandKind.Increment)
+        {
             if (command.TtlMilliseconds is { } ttl)
             {
                 if (ttl <= 0)
@@ -57,7 +83,7 @@ public static class CommandValidator
 
         if (command.SessionId != 0)
         {
-            if (command.Kind is not (CommandKind.Put or CommandKind.Delete or CommandKind.Clear))
+            if (!CacheCommand.IsSessionWrite(command.Kind))
             {
                 return CommandValidationError.SessionNotAllowed;
             }

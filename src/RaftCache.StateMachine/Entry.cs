@@ -15,12 +15,15 @@ namespace RaftCache.StateMachine;
 /// 12  keyLength     i32
 /// 16  flags         u8    which optional fields follow
 /// 17  [deadline     i64]  when flags has HasDeadline; absent for entries that never expire
+///     [sliding      i64]  when flags has HasSliding (which implies HasDeadline): the sliding window in ms
+///     [cap          i64]  with sliding: the absolute bound a refresh never passes, or NoDeadline
 ///     key, value
 /// </code>
 /// <para>Optional fields sit behind flags so that entries which do not use them pay nothing: an entry without TTL is 8
-/// bytes shorter. Further optional fields (a sliding-expiration interval, an absolute cap) take the next flag bits and
-/// follow the deadline; readers compute the key offset from the flags. A flag this build does not know is a format
-/// error in a snapshot.</para>
+/// bytes shorter, one without sliding expiration 16. Readers compute the key offset from the flags. A flag this build
+/// does not know is a format error in a snapshot.</para>
+/// <para>The write index is also the entry's version: the log index of the write that gave it its value. A refresh
+/// moves the deadline but keeps the version, since the value did not change.</para>
 /// <para>Everything but the heap position is immutable once the entry is published to readers or shared with a
 /// <see cref="StateMachineView"/>: an overwrite publishes a new entry, so a reader never sees a new value with an old
 /// deadline, and a view can share entries without copying them. The heap position is written by the applying thread
@@ -37,8 +40,11 @@ internal static class Entry
     /// <summary>Flag: a deadline follows the fixed header.</summary>
     public const byte HasDeadline = 1;
 
+    /// <summary>Flag: a sliding window and its absolute cap follow the deadline.</summary>
+    public const byte HasSliding = 2;
+
     /// <summary>Every flag this build understands; others are format errors in snapshots.</summary>
-    public const byte KnownFlags = HasDeadline;
+    public const byte KnownFlags = HasDeadline | HasSliding;
 
     /// <summary>Bytes of the header before optional fields.</summary>
     public const int FixedHeaderBytes = 17;
@@ -49,9 +55,13 @@ internal static class Entry
     private const int FlagsOffset = 16;
 
     /// <summary>Builds an entry, copying key and value.</summary>
-    public static byte[] Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long deadlineUnixMs, long writeIndex)
+    public static byte[] Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long deadlineUnixMs, long writeIndex) =>
+        Create(key, value, deadlineUnixMs, writeIndex, 0, NoDeadline);
+
+    /// <summary>Builds an entry with a sliding window (<paramref name="slidingMs"/> &gt; 0) bounded by <paramref name="capUnixMs"/>.</summary>
+    public static byte[] Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long deadlineUnixMs, long writeIndex, long slidingMs, long capUnixMs)
     {
-        var entry = Allocate(key.Length, value.Length, deadlineUnixMs, writeIndex);
+        var entry = Allocate(key.Length, value.Length, deadlineUnixMs, writeIndex, slidingMs, capUnixMs);
         var offset = KeyOffset(entry);
         key.CopyTo(entry.AsSpan(offset));
         value.CopyTo(entry.AsSpan(offset + key.Length));
@@ -59,22 +69,46 @@ internal static class Entry
     }
 
     /// <summary>Builds an entry with its header written and key and value still to fill (at <see cref="KeyOffset"/>).</summary>
-    public static byte[] Allocate(int keyLength, int valueLength, long deadlineUnixMs, long writeIndex)
+    public static byte[] Allocate(int keyLength, int valueLength, long deadlineUnixMs, long writeIndex, long slidingMs = 0, long capUnixMs = NoDeadline)
     {
         var hasDeadline = deadlineUnixMs != NoDeadline;
-        var header = FixedHeaderBytes + (hasDeadline ? sizeof(long) : 0);
-        var entry = GC.AllocateUninitializedArray<byte>(header + keyLength + valueLength);
+        var hasSliding = hasDeadline && slidingMs > 0;
+        var flags = (byte)((hasDeadline ? HasDeadline : 0) | (hasSliding ? HasSliding : 0));
+        var entry = GC.AllocateUninitializedArray<byte>(HeaderLength(flags) + keyLength + valueLength);
         Write(entry, WriteIndexOffset, writeIndex);
         Write(entry, HeapPositionOffset, -1);
         Write(entry, KeyLengthOffset, keyLength);
-        entry[FlagsOffset] = hasDeadline ? HasDeadline : (byte)0;
+        entry[FlagsOffset] = flags;
         if (hasDeadline)
         {
             Write(entry, FixedHeaderBytes, deadlineUnixMs);
         }
 
+        if (hasSliding)
+        {
+            Write(entry, FixedHeaderBytes + 8, slidingMs);
+            Write(entry, FixedHeaderBytes + 16, capUnixMs);
+        }
+
         return entry;
     }
+
+    /// <summary>A copy of <paramref name="entry"/> with <paramref name="deadlineUnixMs"/>: same key, value, version and window.</summary>
+    public static byte[] WithDeadline(byte[] entry, long deadlineUnixMs) =>
+        Create(Key(entry), Value(entry), deadlineUnixMs, WriteIndex(entry), SlidingMs(entry), Cap(entry));
+
+    /// <summary>Bytes of the header for <paramref name="flags"/>: the fixed part and the optional fields.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int HeaderLength(byte flags) =>
+        FixedHeaderBytes + ((flags & HasDeadline) != 0 ? sizeof(long) : 0) + ((flags & HasSliding) != 0 ? 2 * sizeof(long) : 0);
+
+    /// <summary>The sliding window in milliseconds, or 0 for an entry without sliding expiration.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long SlidingMs(byte[] entry) => (entry[FlagsOffset] & HasSliding) != 0 ? Read<long>(entry, FixedHeaderBytes + 8) : 0;
+
+    /// <summary>The absolute bound of a sliding entry's deadline, or <see cref="NoDeadline"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Cap(byte[] entry) => (entry[FlagsOffset] & HasSliding) != 0 ? Read<long>(entry, FixedHeaderBytes + 16) : NoDeadline;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte Flags(byte[] entry) => entry[FlagsOffset];
@@ -92,7 +126,7 @@ internal static class Entry
 
     /// <summary>Where the key starts: after the fixed header and the optional fields the flags announce.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int KeyOffset(byte[] entry) => FixedHeaderBytes + ((entry[FlagsOffset] & HasDeadline) != 0 ? sizeof(long) : 0);
+    public static int KeyOffset(byte[] entry) => HeaderLength(entry[FlagsOffset]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ValueLength(byte[] entry) => entry.Length - KeyOffset(entry) - KeyLength(entry);

@@ -220,6 +220,8 @@ public sealed class SnapshotChunkProducer
                 BinaryPrimitives.WriteInt64LittleEndian(s, sequence);
                 BinaryPrimitives.WriteInt64LittleEndian(s[8..], CacheStateMachine.PackResult(result));
                 BinaryPrimitives.WriteInt64LittleEndian(s[16..], result.SessionId);
+                BinaryPrimitives.WriteInt64LittleEndian(s[24..], result.Version);
+                BinaryPrimitives.WriteInt64LittleEndian(s[32..], result.Number);
                 Stage(SnapshotFormat.ResultBytes);
                 return;
             }
@@ -250,6 +252,13 @@ public sealed class SnapshotChunkProducer
             {
                 BinaryPrimitives.WriteInt64LittleEndian(s[length..], Entry.Deadline(entry));
                 length += 8;
+            }
+
+            if ((flags & Entry.HasSliding) != 0)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(s[length..], Entry.SlidingMs(entry));
+                BinaryPrimitives.WriteInt64LittleEndian(s[(length + 8)..], Entry.Cap(entry));
+                length += 16;
             }
 
             var keyLength = Entry.KeyLength(entry);

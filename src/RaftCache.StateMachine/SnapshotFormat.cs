@@ -1,16 +1,17 @@
 namespace RaftCache.StateMachine;
 
 /// <summary>
-/// Constants of snapshot format version 2 (see <see cref="CacheStateMachine"/>, snapshots, and docs/state-machine.md).
+/// Constants of snapshot format version 3 (see <see cref="CacheStateMachine"/>, snapshots, and docs/state-machine.md).
 /// </summary>
 /// <remarks>
 /// Little-endian throughout:
 /// <code>
-/// header   magic "RCSN":u32  version:u16 = 2  reserved:u16 = 0
+/// header   magic "RCSN":u32  version:u16 = 3  reserved:u16 = 0
 ///          appliedIndex:i64  logTime:i64  entryCount:i64  dataBytes:i64 (sum of key and value lengths)  sessionCount:i64
 /// sessions in activity order: id:i64 lastActive:i64 lowestUnacked:i64 resultCount:varint,
-///          then resultCount × (sequence:i64 packedResult:i64 sessionId:i64), sorted by sequence
-/// entries  in table order: flags:u8 writeIndex:i64 [deadline:i64 if flags has 1] keyLength:varint valueLength:varint key value
+///          then resultCount × (sequence:i64 packedResult:i64 sessionId:i64 version:i64 number:i64), sorted by sequence
+/// entries  in table order: flags:u8 writeIndex:i64 [deadline:i64 if flags has 1] [sliding:i64 cap:i64 if flags has 2]
+///          keyLength:varint valueLength:varint key value
 /// checksum XxHash64 of every byte before it:u64
 /// </code>
 /// Sessions come first so that a receiver knows them (and their limits are checked) before the bulk of the entries.
@@ -30,11 +31,14 @@ internal static class SnapshotFormat
     public const int SessionFixedBytes = 3 * 8;
 
     /// <summary>One saved session result.</summary>
-    public const int ResultBytes = 3 * 8;
+    public const int ResultBytes = 5 * 8;
 
     /// <summary>The trailing XxHash64.</summary>
     public const int ChecksumBytes = 8;
 
-    /// <summary>Longest prefix of a record that the producer stages before copying (the header is the longest).</summary>
-    public const int MaxStagedBytes = HeaderBytes;
+    /// <summary>
+    /// Longest prefix of a record that the producer stages before copying: the header (48 bytes), or an entry's fields
+    /// (flags, write index, deadline, sliding, cap: 33 bytes) with its two length varints (at most 20).
+    /// </summary>
+    public const int MaxStagedBytes = 64;
 }

@@ -61,6 +61,8 @@ public sealed class SnapshotRestorer
     private byte _flags;
     private long _writeIndex;
     private long _deadline;
+    private long _sliding;
+    private long _cap;
     private int _keyLength;
     private byte[]? _entry;
     private int _entryPosition;
@@ -258,13 +260,18 @@ public sealed class SnapshotRestorer
                         throw Invalid($"entry {_entriesRead} has flags 0x{_flags:x2}, unknown to this build.");
                     }
 
+                    if ((_flags & Entry.HasSliding) != 0 && (_flags & Entry.HasDeadline) == 0)
+                    {
+                        throw Invalid($"entry {_entriesRead} has a sliding window but no deadline.");
+                    }
+
                     _phase = Phase.EntryFields;
                 }
 
                 return;
 
             case Phase.EntryFields:
-                if (TryTake(ref input, (_flags & Entry.HasDeadline) != 0 ? 16 : 8, out bytes))
+                if (TryTake(ref input, Entry.HeaderLength(_flags) - Entry.FixedHeaderBytes + sizeof(long), out bytes))
                 {
                     ReadEntryFields(bytes);
                 }
@@ -288,7 +295,7 @@ public sealed class SnapshotRestorer
             case Phase.ValueLength:
                 if (TryReadVarint(ref input, _options.MaxValueBytes, "value length", out value))
                 {
-                    _entry = Entry.Allocate(_keyLength, (int)value, _deadline, _writeIndex);
+                    _entry = Entry.Allocate(_keyLength, (int)value, _deadline, _writeIndex, _sliding, _cap);
                     _entryPosition = Entry.KeyOffset(_entry);
                     _phase = Phase.EntryBody;
                 }
@@ -389,13 +396,15 @@ public sealed class SnapshotRestorer
         var sequence = BinaryPrimitives.ReadInt64LittleEndian(bytes);
         var packed = BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
         var resultSessionId = BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]);
+        var version = BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]);
+        var number = BinaryPrimitives.ReadInt64LittleEndian(bytes[32..]);
         if (sequence <= _previousSequence)
         {
             throw Invalid($"session {_session!.Id} has results out of order or below its acknowledged sequence.");
         }
 
         _previousSequence = sequence;
-        _session!.AddResult(sequence, CacheStateMachine.UnpackResult(packed, resultSessionId));
+        _session!.AddResult(sequence, CacheStateMachine.UnpackResult(packed, resultSessionId, version, number));
         _resultsRead++;
         EndSessionIfComplete();
     }
@@ -433,6 +442,12 @@ public sealed class SnapshotRestorer
     {
         _writeIndex = BinaryPrimitives.ReadInt64LittleEndian(bytes);
         _deadline = (_flags & Entry.HasDeadline) != 0 ? BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]) : Entry.NoDeadline;
+        _sliding = (_flags & Entry.HasSliding) != 0 ? BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]) : 0;
+        _cap = (_flags & Entry.HasSliding) != 0 ? BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]) : Entry.NoDeadline;
+        if ((_flags & Entry.HasSliding) != 0 && (_sliding <= 0 || _cap < _deadline))
+        {
+            throw Invalid($"entry {_entriesRead} has a sliding window that is not positive or a cap before its deadline.");
+        }
         if (_writeIndex < 1 || _writeIndex > _appliedIndex)
         {
             throw Invalid($"entry {_entriesRead} has a write index outside 1..{_appliedIndex}.");

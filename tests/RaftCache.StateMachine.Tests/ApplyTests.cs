@@ -7,7 +7,8 @@ public class ApplyTests
     {
         var log = new TestLog();
         var result = log.Put("a", "1", ts: 100);
-        Assert.Equal(new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: false, stored: true), result);
+        // The version is the Put's log index (the first entry here).
+        Assert.Equal(new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: false, stored: true, version: 1), result);
         Assert.Equal("1", log.Get("a", now: 100));
         Assert.True(log.Machine.ContainsKey(TestLog.B("a"), 100));
         Assert.False(log.Machine.ContainsKey(TestLog.B("b"), 100));

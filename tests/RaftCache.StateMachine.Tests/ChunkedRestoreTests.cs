@@ -73,7 +73,7 @@ public class ChunkedRestoreTests
     }
 
     [Theory]
-    [InlineData(0x02)]
+    [InlineData(0x04)]
     [InlineData(0x80)]
     [InlineData(0xFF)]
     public void An_entry_flag_unknown_to_this_build_is_a_format_error_even_with_a_valid_checksum(byte flags)

@@ -4,7 +4,7 @@ namespace RaftCache.StateMachine.Tests;
 
 public class CommandCodecTests
 {
-    public static TheoryData<string> Commands => new() { "put", "put-ttl", "put-session", "put-ttl-session", "put-empty-value", "delete", "delete-session", "clear", "clear-session", "register", "tick" };
+    public static TheoryData<string> Commands => new() { "put", "put-ttl", "put-session", "put-ttl-session", "put-empty-value", "delete", "delete-session", "clear", "clear-session", "register", "tick", "put-conditional", "put-sliding", "put-absolute", "put-all", "increment", "increment-ttl-session", "refresh", "refresh-session" };
 
     internal static CacheCommand Sample(string name) => name switch
     {
@@ -19,6 +19,15 @@ public class CommandCodecTests
         "clear-session" => CacheCommand.Clear(123).WithSession(9, 10, 4),
         "register" => CacheCommand.RegisterSession(99),
         "tick" => CacheCommand.Tick(long.MaxValue),
+        "put-conditional" => CacheCommand.Put(TestLog.B("k"), TestLog.B("v"), null, 5, null, null, 0),
+        "put-sliding" => CacheCommand.Put(TestLog.B("k"), TestLog.B("v"), null, 5, TimeSpan.FromMinutes(20), null, null),
+        "put-absolute" => CacheCommand.Put(TestLog.B("k"), TestLog.B("v"), null, 5, null, 1_800_000_000_000, null),
+        "put-all" => CacheCommand.Put(TestLog.B("k"), TestLog.B("v"), TimeSpan.FromHours(1), 5, TimeSpan.FromMinutes(1), 1_800_000_000_000, long.MaxValue)
+            .WithSession(7, 8, 8),
+        "increment" => CacheCommand.Increment(TestLog.B("n"), -3, null, 5),
+        "increment-ttl-session" => CacheCommand.Increment(TestLog.B("n"), long.MinValue, TimeSpan.FromSeconds(3), 5).WithSession(1, 2, 1),
+        "refresh" => CacheCommand.Refresh(TestLog.B("k"), 5),
+        "refresh-session" => CacheCommand.Refresh(TestLog.B("k"), 5).WithSession(1, 1, 1),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -32,6 +41,10 @@ public class CommandCodecTests
         Assert.Equal(expected.SessionId, actual.SessionId);
         Assert.Equal(expected.Sequence, actual.Sequence);
         Assert.Equal(expected.LowestUnackedSequence, actual.LowestUnackedSequence);
+        Assert.Equal(expected.SlidingMilliseconds, actual.SlidingMilliseconds);
+        Assert.Equal(expected.AbsoluteDeadlineUnixMs, actual.AbsoluteDeadlineUnixMs);
+        Assert.Equal(expected.ExpectedVersion, actual.ExpectedVersion);
+        Assert.Equal(expected.Delta, actual.Delta);
     }
 
     [Theory]
@@ -85,7 +98,7 @@ public class CommandCodecTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(6)]
+    [InlineData(8)]
     [InlineData(255)]
     public void An_unknown_kind_is_rejected(byte kind)
     {
@@ -98,7 +111,8 @@ public class CommandCodecTests
     [InlineData("tick", 1)]
     [InlineData("register", 1)]
     [InlineData("delete", 2)]
-    [InlineData("put", 4)]
+    [InlineData("put", 32)]
+    [InlineData("delete", 4)]
     public void Flags_the_kind_does_not_allow_are_rejected(string name, byte flag)
     {
         var bytes = CommandCodec.Encode(Sample(name));

@@ -66,7 +66,21 @@ public class ReplicaEquivalenceProperties
             CacheCommand command;
             switch (s.Action)
             {
-                case < 35: command = CacheCommand.Put(key, value, ttl, time); break;
+                case < 25: command = CacheCommand.Put(key, value, ttl, time); break;
+                case < 28:
+                    // Sliding expiration (the TTL field's value as the window), sometimes under an absolute cap.
+                    command = CacheCommand.Put(key, value, null, time, ttl ?? TimeSpan.FromMilliseconds(s.Pick * 40),
+                        s.Pick % 2 == 0 ? time + (s.Pick * 30) : null, null);
+                    break;
+                case < 31:
+                    // A conditional put: absent, or a version that may or may not be the key's (versions are log indexes).
+                    command = CacheCommand.Put(key, value, ttl, time, null, null, s.Pick % 3 == 0 ? 0 : s.Pick % (entries.Count + 1));
+                    break;
+                case < 33:
+                    // Deltas near the limits exercise overflow; values written by puts are mostly not integers.
+                    command = CacheCommand.Increment(key, s.Pick % 4 == 0 ? long.MaxValue - s.Pick : s.Pick - 50, ttl, time);
+                    break;
+                case < 35: command = CacheCommand.Refresh(key, time); break;
                 case < 50: command = CacheCommand.Delete(key, time); break;
                 case < 52: command = CacheCommand.Clear(time); break;
                 case < 58: command = CacheCommand.Tick(time); break;
@@ -81,7 +95,13 @@ public class ReplicaEquivalenceProperties
                     var (id, next, lowest) = sessions[i];
                     // The client answers a random prefix of its in-flight commands, so the watermark moves by jumps.
                     lowest = Math.Min(next, lowest + (s.Pick % 3));
-                    var write = s.Action < 80 ? CacheCommand.Put(key, value, ttl, time) : CacheCommand.Delete(key, time);
+                    var write = s.Action switch
+                    {
+                        < 75 => CacheCommand.Put(key, value, ttl, time),
+                        < 78 => CacheCommand.Increment(key, s.Pick - 50, ttl, time),
+                        < 80 => CacheCommand.Put(key, value, ttl, time, null, null, s.Pick % (entries.Count + 1)),
+                        _ => CacheCommand.Delete(key, time),
+                    };
                     command = write.WithSession(id, next, lowest);
                     sessions[i] = (id, next + 1, lowest);
                     sent.Add((i, next, command));

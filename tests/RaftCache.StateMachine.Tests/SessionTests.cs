@@ -42,7 +42,8 @@ public class SessionTests
         log.Apply(PutIn(s, 1, 1, "k", "first", ts: 1));
         log.Apply(PutIn(s, 2, 1, "k", "second", ts: 2));
         var retry = log.Apply(PutIn(s, 1, 1, "k", "first", ts: 3));
-        Assert.Equal(new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: false, stored: true), retry);
+        // The saved result, version included (index 2: the first Put after the registration).
+        Assert.Equal(new ApplyResult(ApplyOutcome.Applied, CommandKind.Put, keyExisted: false, stored: true, version: 2), retry);
         Assert.Equal("second", log.Get("k", now: 3));
     }
 

@@ -139,9 +139,10 @@ public class SnapshotTests
         badMagic[0] = (byte)'X';
         Assert.Equal(SnapshotFormatError.BadMagic, Assert.Throws<SnapshotFormatException>(() => target.Restore(badMagic)).Reason);
 
-        foreach (var version in new byte[] { 1, 3 })
+        foreach (var version in new byte[] { 1, 2, 4 })
         {
-            // Version 1 (heap-ordered entries, sessions last) is no longer read; a future version is not understood.
+            // Version 1 (heap-ordered entries, sessions last) and 2 (no sliding expiration, no versions in saved results)
+            // are no longer read; a future version is not understood.
             var badVersion = (byte[])snapshot.Clone();
             badVersion[4] = version;
             Assert.Equal(SnapshotFormatError.UnsupportedVersion, Assert.Throws<SnapshotFormatException>(() => target.Restore(badVersion)).Reason);

@@ -166,7 +166,19 @@ internal sealed partial class GroupReplica
             case CacheOperation.Put:
                 if (request.Key is null) return InvalidReply("The key is required.");
                 if (request.Value is null) return InvalidReply("The value is required; use an empty array for an empty value.");
-                command = CacheCommand.Put(request.Key, request.Value, request.Ttl, now);
+                if (request.ExpectedVersion < 0) return InvalidReply("The expected version must be 0 (absent) or a version a read returned.");
+                if (request.SlidingExpiration is { } sliding && sliding <= TimeSpan.Zero) return InvalidReply("The sliding expiration must be positive.");
+                command = request.ExpectedVersion is null && request.SlidingExpiration is null && request.AbsoluteExpirationUnixMs is null
+                    ? CacheCommand.Put(request.Key, request.Value, request.Ttl, now)
+                    : CacheCommand.Put(request.Key, request.Value, request.Ttl, now, request.SlidingExpiration, request.AbsoluteExpirationUnixMs, request.ExpectedVersion);
+                break;
+            case CacheOperation.Increment:
+                if (request.Key is null) return InvalidReply("The key is required.");
+                command = CacheCommand.Increment(request.Key, request.Delta, request.Ttl, now);
+                break;
+            case CacheOperation.Refresh:
+                if (request.Key is null) return InvalidReply("The key is required.");
+                command = CacheCommand.Refresh(request.Key, now);
                 break;
             case CacheOperation.Delete:
                 if (request.Key is null) return InvalidReply("The key is required.");
@@ -360,10 +372,20 @@ internal sealed partial class GroupReplica
         }
     }
 
-    private CacheReply ReadFrom(CacheStateMachine cache, byte[] key, ulong index) =>
-        cache.TryGet(key, Now, out var value)
-            ? new CacheReply { Value = value.ToArray(), Index = index }
+    private CacheReply ReadFrom(CacheStateMachine cache, byte[] key, ulong index)
+    {
+        var now = Now;
+        return cache.TryGetEntry(key, now, out var entry)
+            ? new CacheReply
+            {
+                Value = entry.Value.ToArray(),
+                Index = index,
+                Version = entry.Version,
+                TimeToLive = entry.DeadlineUnixMs is { } deadline ? TimeSpan.FromMilliseconds(deadline - now) : null,
+                SlidingExpiration = entry.SlidingMilliseconds is { } sliding ? TimeSpan.FromMilliseconds(sliding) : null,
+            }
             : new CacheReply { Value = null, Index = index };
+    }
 
     private CacheReply? CheckKey(byte[]? key)
     {
@@ -393,8 +415,9 @@ internal sealed partial class GroupReplica
         CommandValidationError.KeyEmpty => "The key must not be empty.",
         CommandValidationError.KeyTooLarge => $"The key is larger than the limit of {_options.Cache.MaxKeyBytes} bytes.",
         CommandValidationError.ValueTooLarge => $"The value is larger than the limit of {_options.Cache.MaxValueBytes} bytes.",
-        CommandValidationError.TtlNotPositive => "The time to live must be positive.",
-        CommandValidationError.TtlTooLarge => $"The time to live is longer than the limit of {_options.Cache.MaxTtl}.",
+        CommandValidationError.TtlNotPositive => "The time to live and sliding expiration must be positive.",
+        CommandValidationError.TtlTooLarge => $"The time to live or sliding expiration is longer than the limit of {_options.Cache.MaxTtl}.",
+        CommandValidationError.TimestampOutOfRange => "The absolute expiration is out of range.",
         _ => $"The command is invalid: {error}.",
     };
 }

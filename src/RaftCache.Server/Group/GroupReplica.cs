@@ -345,7 +345,22 @@ internal sealed partial class GroupReplica
         if (result is not { } r) return new CacheReply { Index = index };
         return r.Outcome switch
         {
-            ApplyOutcome.Applied => new CacheReply { Index = index, KeyExisted = r.KeyExisted, SessionId = r.SessionId },
+            ApplyOutcome.Applied => new CacheReply { Index = index, KeyExisted = r.KeyExisted, SessionId = r.SessionId, Version = r.Version, Number = r.Number },
+            ApplyOutcome.ConditionFailed => new CacheReply
+            {
+                Status = CacheStatusCode.ConditionFailed, Index = index, KeyExisted = r.KeyExisted, Version = r.Version,
+                Message = r.KeyExisted ? $"The key is at version {r.Version}." : "The key is absent.",
+            },
+            ApplyOutcome.NotAnInteger => new CacheReply
+            {
+                Status = CacheStatusCode.NotAnInteger, Index = index, KeyExisted = true, Version = r.Version,
+                Message = "The key's value is not a decimal 64-bit integer; it was not changed.",
+            },
+            ApplyOutcome.Overflow => new CacheReply
+            {
+                Status = CacheStatusCode.Overflow, Index = index, KeyExisted = r.KeyExisted, Version = r.Version, Number = r.Number,
+                Message = $"Adding to {r.Number} would overflow a 64-bit integer; the value was not changed.",
+            },
             ApplyOutcome.SessionExpired => CacheReply.Fail(CacheStatusCode.SessionExpired, "The client session is unknown or expired; the command was not applied."),
             ApplyOutcome.Rejected when r.Error == CommandValidationError.TooManyInFlight =>
                 CacheReply.Fail(CacheStatusCode.Overloaded, "The client session has too many commands awaiting an answer; the command was not applied."),
