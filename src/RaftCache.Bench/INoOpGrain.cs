@@ -1,4 +1,4 @@
-namespace RaftCache;
+namespace RaftCache.Bench;
 
 /// <summary>
 /// A grain that does nothing: the cost of one client-to-silo call with no cache work behind it. The <c>bench</c>
