@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using RaftCache.Client;
 using Spectre.Console;
 
 namespace RaftCache.Cli;
@@ -18,6 +19,7 @@ internal static class Commands
         root.Options.Add(GlobalOptions.Timeout);
         root.Subcommands.Add(Put());
         root.Subcommands.Add(Get());
+        root.Subcommands.Add(Increment());
         root.Subcommands.Add(Delete());
         root.Subcommands.Add(Clear());
         root.Subcommands.Add(Status());
@@ -106,6 +108,19 @@ internal static class Commands
             }
 
             Console.WriteLine(found);
+            return ExitCodes.Ok;
+        }, cancellation));
+        return command;
+    }
+
+    private static Command Increment()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (UTF-8); its value is a decimal 64-bit integer, absent reads as 0." };
+        var by = new Option<long>("--by") { Description = "The amount to add (negative to subtract).", DefaultValueFactory = _ => 1 };
+        var command = new Command("incr", "Add to the integer under KEY atomically and exactly once; prints the new value.") { key, by };
+        command.SetAction((parse, cancellation) => RunAsync(parse, async connection =>
+        {
+            Console.WriteLine(await connection.Cache.IncrementAsync(parse.GetValue(key)!, parse.GetValue(by)).ConfigureAwait(false));
             return ExitCodes.Ok;
         }, cancellation));
         return command;
@@ -242,6 +257,7 @@ internal static class Commands
         CacheOutcomeUnknownException => "outcome unknown (the write may or may not be applied)",
         CacheOverloadedException => "overloaded (not applied; retry later)",
         CacheSessionExpiredException => "session expired (not applied)",
+        CacheValueException => "value error (not changed)",
         _ => "error",
     };
 

@@ -42,6 +42,9 @@ internal static class ExitCodes
     /// </summary>
     public const int BenchErrors = 11;
 
+    /// <summary><c>incr</c>: the value is not an integer, or the result would overflow (<c>CacheValueException</c>); nothing changed.</summary>
+    public const int ValueError = 12;
+
     /// <summary>Interrupted by Ctrl+C.</summary>
     public const int Interrupted = 130;
 
@@ -50,7 +53,8 @@ internal static class ExitCodes
         Exit codes: 0 ok; 1 get: key not found; 2 invalid arguments; 3 cluster unreachable; 4 invalid argument
         (rejected by the cluster or the client library); 5 unavailable (no quorum, not applied); 6 outcome unknown
         (may be applied); 7 overloaded; 8 session expired (not applied); 9 timed out or connection lost;
-        10 unexpected error; 11 bench: errors of several kinds; 130 interrupted. A bench run whose operations all
+        10 unexpected error; 11 bench: errors of several kinds; 12 incr: the value is not an integer
+        or would overflow (not changed); 130 interrupted. A bench run whose operations all
         failed the same way exits with that error's code.
         """;
 
@@ -62,6 +66,7 @@ internal static class ExitCodes
         CacheOutcomeUnknownException => OutcomeUnknown,
         CacheOverloadedException => Overloaded,
         CacheSessionExpiredException => SessionExpired,
+        CacheValueException => ValueError,
         _ => Failure,
     };
 

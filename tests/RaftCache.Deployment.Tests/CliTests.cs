@@ -63,6 +63,17 @@ public sealed class CliTests(SingleSiloCluster fixture) : IClassFixture<SingleSi
     }
 
     [Fact]
+    public async Task Incr_AddsAtomically_AndAValueThatIsNotAnIntegerHasItsOwnExitCode()
+    {
+        Assert.Equal("1", (await RunOkAsync("incr", "cli-counter")).Output);
+        Assert.Equal("-4", (await RunOkAsync("incr", "cli-counter", "--by", "-5")).Output);
+        await RunOkAsync("put", "cli-word", "seven");
+        var (code, output) = await RunAsync([.. Cluster.CliConnection, "incr", "cli-word"]);
+        Assert.Equal(12, code);
+        Assert.Contains("not a decimal 64-bit integer", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Put_FromStandardInput_StoresRawBytes()
     {
         byte[] value = [0, 1, 2, 0xc3, 0x28, 0xff, 10, 13];
