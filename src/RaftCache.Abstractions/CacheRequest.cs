@@ -82,6 +82,13 @@ public sealed record CacheRequest
     /// <summary>The amount an Increment adds (negative to subtract).</summary>
     [Id(12)] public long Delta { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that sent the operation (the client's span, then the façade's), or null
+    /// while nothing traces RaftCache. Carried by each operation rather than by the call, because one batch call
+    /// carries operations of many traces.
+    /// </summary>
+    [Id(13)] public string? TraceParent { get; init; }
+
     /// <summary>Whether the operation goes through the replicated log.</summary>
     public bool IsWrite => Operation != CacheOperation.Get;
 

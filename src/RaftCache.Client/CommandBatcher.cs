@@ -130,6 +130,10 @@ internal sealed class CommandBatcher : IDisposable
 
     private async Task SendAsync(Call call)
     {
+        // A call carries operations of several traces, each in its own request (CacheRequest.TraceParent): it must not
+        // run as part of whichever operation's span happened to start it, or Orleans' own call spans (when the
+        // application enables them) would be filed under that operation's trace.
+        if (Activity.Current is not null) Activity.Current = null;
         var batch = call.Operations;
         try
         {

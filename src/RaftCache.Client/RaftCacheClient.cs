@@ -247,7 +247,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp(), cancellationToken);
 
-    private async Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken)
+    /// <summary>Runs a write in its group's client session; observed as one operation (<see cref="ObserveAsync"/>).</summary>
+    private Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken) =>
+        ClientTelemetry.Enabled ? ObserveAsync(write, started, inSession: true, cancellationToken) : WriteInSessionAsync(write, started, cancellationToken);
+
+    private async Task<CacheReply> WriteInSessionAsync(CacheRequest write, long started, CancellationToken cancellationToken)
     {
         var renewed = false;
         while (true)
@@ -260,7 +264,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             try
             {
                 var command = write with { SessionId = window.SessionId, Sequence = sequence, LowestUnansweredSequence = window.LowestUnanswered(sequence) };
-                reply = await SendAsync(command, started, cancellationToken).ConfigureAwait(false);
+                reply = await EnqueueAsync(command, started, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -310,7 +314,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         {
             if (_windows[group] is { } current) return current;
             // Registering twice only leaves an unused session, which expires; so an unknown outcome is harmless here.
-            var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.RegisterSession, Group = group }, started, cancellationToken).ConfigureAwait(false);
+            var reply = await EnqueueAsync(new CacheRequest { Operation = CacheOperation.RegisterSession, Group = group }, started, cancellationToken).ConfigureAwait(false);
             if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
             var created = new SessionWindow(reply.SessionId, limits.MaxInFlightPerSession, _options.MaxQueuedWrites);
             Volatile.Write(ref _windows[group], created);
@@ -352,14 +356,41 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             throw new CacheUnavailableException($"The client could not reach the cluster to set up its session within the call timeout ({CallTimeout.TotalMilliseconds:0} ms); nothing was sent.");
     }
 
+    /// <summary>Sends one operation outside any session (<see cref="EnqueueAsync"/>); observed as one operation (<see cref="ObserveAsync"/>).</summary>
+    private Task<CacheReply> SendAsync(CacheRequest request, long started, CancellationToken cancellationToken) =>
+        ClientTelemetry.Enabled ? ObserveAsync(request, started, inSession: false, cancellationToken) : EnqueueAsync(request, started, cancellationToken);
+
     /// <summary>
     /// Sends one operation in the next batch call; the reply comes back by its deadline, from the cluster or from the
     /// batcher saying what is known (<see cref="CommandBatcher"/>).
     /// </summary>
-    private Task<CacheReply> SendAsync(CacheRequest request, long started, CancellationToken cancellationToken) =>
+    private Task<CacheReply> EnqueueAsync(CacheRequest request, long started, CancellationToken cancellationToken) =>
         Remaining(started) <= TimeSpan.Zero
             ? Task.FromException<CacheReply>(DeadlinePassedBeforeSending())
-            : _batcher.Enqueue(request, started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+            : _batcher.Enqueue(ClientTelemetry.Carrying(request), started + (long)(CallTimeout.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+
+    /// <summary>
+    /// Runs a write (in its session) or another operation under its client span, and records it in the client's
+    /// metrics: a failed reply or an exception is the operation's error (<see cref="ClientTelemetry"/>). Separate from
+    /// <see cref="WriteAsync"/> and <see cref="SendAsync"/> so that an unobserved operation pays for no extra state machine.
+    /// </summary>
+    private async Task<CacheReply> ObserveAsync(CacheRequest request, long started, bool inSession, CancellationToken cancellationToken)
+    {
+        var activity = ClientTelemetry.Start(request, started);
+        try
+        {
+            var reply = inSession
+                ? await WriteInSessionAsync(request, started, cancellationToken).ConfigureAwait(false)
+                : await EnqueueAsync(request, started, cancellationToken).ConfigureAwait(false);
+            ClientTelemetry.Stop(activity, request, started, reply);
+            return reply;
+        }
+        catch (Exception e)
+        {
+            ClientTelemetry.Stop(activity, request, started, e);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Calls the façade within what is left of the operation's deadline, retrying a connection that failed (the

@@ -37,9 +37,32 @@ internal sealed class RaftCacheGrain(
     private const int MaxHintsFollowed = 3;
     private readonly RaftCacheOptions _options = options.Value;
 
-    public async Task<CacheReply[]> Execute(CacheRequest[] requests)
+    public Task<CacheReply[]> Execute(CacheRequest[] requests)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        // Untraced while nothing listens: then tracing costs this one check per call.
+        return CacheTracing.Source.HasListeners() ? ExecuteTracedAsync(requests) : ExecuteCoreAsync(requests);
+    }
+
+    /// <summary>Runs the requests, each in its façade span; the requests carry those spans on to the replicas.</summary>
+    private async Task<CacheReply[]> ExecuteTracedAsync(CacheRequest[] requests)
+    {
+        var spans = ServerTracing.StartFacade(requests, out var traced);
+        try
+        {
+            var replies = await ExecuteCoreAsync(traced);
+            ServerTracing.Stop(spans, replies);
+            return replies;
+        }
+        catch (Exception e)
+        {
+            ServerTracing.Stop(spans, e);
+            throw;
+        }
+    }
+
+    private async Task<CacheReply[]> ExecuteCoreAsync(CacheRequest[] requests)
+    {
         var replies = new CacheReply[requests.Length];
         List<Pending>? pending = null;
         var host = localReplica.Host;

@@ -9,7 +9,9 @@ namespace RaftCache.Server;
 public sealed class RaftCacheInstruments : IDisposable
 {
     /// <summary>The meter name.</summary>
-    public const string MeterName = "RaftCache";
+    public const string MeterName = RaftCacheTelemetry.MeterName;
+
+    private static readonly double[] DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly Counter<long> _proposals;
     private readonly Counter<long> _proposalsDropped;
@@ -48,7 +50,10 @@ public sealed class RaftCacheInstruments : IDisposable
         _orleansListener.Start();
         _proposals = meter.CreateCounter<long>("raftcache.proposals", description: "Commands proposed by this replica as leader.");
         _proposalsDropped = meter.CreateCounter<long>("raftcache.proposals.dropped", description: "Proposals the Raft core dropped (no leader, transfer, limits).");
-        _proposalDuration = meter.CreateHistogram<double>("raftcache.proposal.duration", unit: "ms", description: "From proposing to applying a command.");
+        // In seconds, as OpenTelemetry's semantic conventions have every duration; with buckets fit for commits of a
+        // fraction of a millisecond to seconds (the default buckets are made for milliseconds).
+        _proposalDuration = meter.CreateHistogram("raftcache.proposal.duration", "s", "From proposing to applying a command.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _reads = meter.CreateCounter<long>("raftcache.reads", description: "Reads served, by consistency level.");
         _messagesSent = meter.CreateCounter<long>("raftcache.raft.messages.sent", description: "Raft messages sent to other replicas.");
         _leaderChanges = meter.CreateCounter<long>("raftcache.raft.leader.changes", description: "Times this replica saw the leader change.");
@@ -95,7 +100,7 @@ public sealed class RaftCacheInstruments : IDisposable
 
     internal void OnProposalDropped(string reason) => _proposalsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    internal void OnProposalApplied(TimeSpan duration) => _proposalDuration.Record(duration.TotalMilliseconds);
+    internal void OnProposalApplied(TimeSpan duration) => _proposalDuration.Record(duration.TotalSeconds);
 
     internal void OnRead(ReadConsistency consistency, bool byFollower = false)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using RaftCache.Raft;
 using RaftCache.StateMachine;
 
@@ -80,6 +81,7 @@ internal sealed partial class GroupReplica
             }
 
             if (Propose(CommandCodec.Encode(command), writes ??= new WriteBatch(replies), i) is { } notProposed) replies[i] = notProposed;
+            else if (CacheTracing.Source.HasListeners()) writes.Trace(i, request);
         }
 
         if (writes is not { Pending: > 0 } && safeReads is null && leaseReads is null) return Task.FromResult(replies);
@@ -327,16 +329,26 @@ internal sealed partial class GroupReplica
         /// <summary>Writes proposed and not yet answered.</summary>
         public int Pending { get; private set; }
 
+        /// <summary>The span of each traced write from its proposal to its reply, by slot; null while none is traced.</summary>
+        public Activity?[]? Spans { get; private set; }
+
         public void Add(ulong index, int slot)
         {
             Proposed.Add((index, slot));
             Pending++;
         }
 
+        /// <summary>Starts the span of the write just proposed for <paramref name="slot"/>.</summary>
+        public void Trace(int slot, CacheRequest request)
+        {
+            if (ServerTracing.StartPropose(request, Proposed[^1].Index) is { } span) (Spans ??= new Activity?[Replies.Length])[slot] = span;
+        }
+
         public void Complete(int slot, CacheReply reply)
         {
             if (Replies[slot] is not null) return;
             Replies[slot] = reply;
+            ServerTracing.Stop(Spans?[slot], reply);
             if (--Pending == 0) Done.TrySetResult();
         }
     }

@@ -305,7 +305,17 @@ internal sealed partial class GroupReplica
                 return;
             }
 
-            var result = _cache.Apply((long)entry.Index, entry.Data);
+            ApplyResult result;
+            var applying = StartApplySpan(entry);
+            try
+            {
+                result = _cache.Apply((long)entry.Index, entry.Data);
+            }
+            finally
+            {
+                ServerTracing.Stop(applying);
+            }
+
             CompleteWrite(entry, result);
         }
         catch (Exception e) when (e is CommandDecodeException or StateMachineFaultedException or FormatException or InvalidConfChangeException)
@@ -314,6 +324,12 @@ internal sealed partial class GroupReplica
             Halt($"Entry {entry.Index} (term {entry.Term}) could not be applied: {e.Message}", e);
         }
     }
+
+    /// <summary>The span of applying a write this replica proposed and traces, a child of its propose span; else null.</summary>
+    private System.Diagnostics.Activity? StartApplySpan(Entry entry) =>
+        CacheTracing.Source.HasListeners() && _pendingWrites.TryGetValue(entry.Index, out var pending) && pending.Term == entry.Term && pending.Batch.Spans?[pending.Slot] is { } propose
+            ? ServerTracing.StartApply(propose, entry.Index)
+            : null;
 
     private void ApplyConfChange(Entry entry)
     {
