@@ -13,7 +13,10 @@ namespace RaftCache.Raft;
 /// leaves in as few messages as <see cref="RaftConfig.MaxSizePerMsg"/> and the inflight window allow.</para>
 /// <para>Clock assumption: a tick is the driver's unit of time, and lease reads (<see cref="ReadMode.LeaseBased"/>)
 /// assume that over one election timeout the tick rates of any two nodes differ by less than
-/// <see cref="RaftConfig.LeaseSafetyMarginTicks"/> ticks. Safe reads assume nothing about clocks.</para>
+/// <see cref="RaftConfig.LeaseSafetyMarginTicks"/> ticks. So a driver must tick by elapsed time, not once per timer
+/// callback (a process frozen for any length of time would otherwise resume one tick later, its lease looking fresh),
+/// and must run the ticks due before it asks for a lease read (thesis §6.4.1). Safe reads assume nothing about
+/// clocks.</para>
 /// </remarks>
 public sealed class RawNode
 {

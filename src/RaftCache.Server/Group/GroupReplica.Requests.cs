@@ -51,11 +51,14 @@ internal sealed partial class GroupReplica
                     case ReadConsistency.Local:
                         replies[i] = ReadLocal(request.Key!);
                         break;
-                    case ReadConsistency.Lease when !IsLeader:
-                        replies[i] = NotLeader();
-                        break;
                     case ReadConsistency.Lease:
-                        if (JoinReadRound(ref leaseReads, ReadMode.LeaseBased, i) is { } leaseRefused) replies[i] = leaseRefused;
+                        // Catch up with the clock before the lease is consulted, once per batch (design §2, "Leases and
+                        // pauses"): after a freeze the timer's callback comes late, and this read may run before it.
+                        // The core then finds the lease expired and confirms the read with a heartbeat round, or, if
+                        // the catch-up made it step down, refuses it.
+                        if (leaseReads is null && CatchUpTicks()) _host.ScheduleFlush();
+                        if (!IsLeader) replies[i] = NotLeader();
+                        else if (JoinReadRound(ref leaseReads, ReadMode.LeaseBased, i) is { } leaseRefused) replies[i] = leaseRefused;
                         break;
                     case ReadConsistency.Linearizable:
                         if (JoinReadRound(ref safeReads, ReadMode.Safe, i) is { } refused) replies[i] = refused;

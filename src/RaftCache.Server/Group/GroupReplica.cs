@@ -28,6 +28,7 @@ internal sealed partial class GroupReplica
     private readonly PriorityQueue<TaskCompletionSource<ulong>, ulong> _readsAwaitingApply = new();
     private readonly List<ulong> _unreachable = [];
     private readonly List<(ulong To, bool Success)> _pendingSnapshotReports = [];
+    private readonly TickClock _clock;
 
     private CacheStateMachine _cache;
     private SoftState _softState;
@@ -41,7 +42,8 @@ internal sealed partial class GroupReplica
     private int _checksAsLeader;
     private bool _wasMember;
 
-    private GroupReplica(IReplicaHost host, GroupId id, MemStorage log, CacheStateMachine cache, ILogger logger)
+    // Internal, not private, so that tests can build a group of several voters without a cluster.
+    internal GroupReplica(IReplicaHost host, GroupId id, MemStorage log, CacheStateMachine cache, ILogger logger)
     {
         _host = host;
         _options = host.Options;
@@ -65,6 +67,9 @@ internal sealed partial class GroupReplica
             Random = new Random(unchecked((int)host.MemberId ^ (id.Index * 7919) ^ Environment.TickCount)),
         };
         _node = new RawNode(config, _storage);
+        // Two election timeouts: the longest timer of the core (a randomized election timeout, or check-quorum's window
+        // passed twice without a quorum). A longer pause looks the same to every timer, and costs no more Tick calls.
+        _clock = new TickClock(host.Time, _options.TickInterval, 2 * _options.ElectionTicks);
         _softState = new SoftState(RaftConfig.None, StateRole.Follower);
         _lastProposalTimestamp = host.Time.GetTimestamp();
         CreatedAt = _lastProposalTimestamp;
@@ -118,11 +123,14 @@ internal sealed partial class GroupReplica
     /// </summary>
     public bool WasRemoved { get; private set; }
 
-    /// <summary>One Raft tick; on the leader also the periodic duties (time entries, membership).</summary>
-    public void Tick()
+    /// <summary>
+    /// The host's timer: the Raft ticks that elapsed time warrants (one usually, more after a late callback); on the
+    /// leader also the periodic duties (time entries, membership).
+    /// </summary>
+    public void OnTimer()
     {
         if (_fault is not null) return;
-        _node.Tick();
+        CatchUpTicks();
         if (!IsLeader || _host.Stopping) return;
         MaybeProposeTimeEntry();
         var now = _host.Time.GetTimestamp();
@@ -131,6 +139,19 @@ internal sealed partial class GroupReplica
             _lastMembershipCheck = now;
             ReconcileMembership();
         }
+    }
+
+    /// <summary>
+    /// Runs the ticks owed for the time elapsed since the last ones (<see cref="TickClock"/>); true if any ran. Called
+    /// by the timer, and before the lease is consulted: a callback comes late after a freeze, and a lease read processed
+    /// before it would otherwise be judged by the tick count of before the freeze (thesis §6.4.1 bounds clock rates,
+    /// not pauses).
+    /// </summary>
+    private bool CatchUpTicks()
+    {
+        var due = _clock.TakeDue();
+        for (var i = 0; i < due; i++) _node.Tick();
+        return due > 0;
     }
 
     /// <summary>Steps messages that member <paramref name="from"/> sent to this replica.</summary>
@@ -142,6 +163,9 @@ internal sealed partial class GroupReplica
             // Only peer-to-peer message types may arrive over the wire; local ones would be a forged or corrupt batch.
             if (message.Type is MessageType.Hup or MessageType.Beat or MessageType.Unreachable or MessageType.SnapshotStatus or MessageType.CheckQuorum) continue;
             if (message.To != _host.MemberId || message.From != from) continue;
+            // A lease read a follower forwarded (it took itself for the leader a moment too long) is answered from this
+            // node's lease: bring the ticks up to date first, as for a lease read of our own.
+            if (message is { Type: MessageType.ReadIndex, ReadMode: ReadMode.LeaseBased }) CatchUpTicks();
             try
             {
                 _node.Step(message);

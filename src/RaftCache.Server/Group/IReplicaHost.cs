@@ -25,7 +25,7 @@ internal interface IReplicaHost
     /// <summary>The metrics.</summary>
     RaftCacheInstruments Instruments { get; }
 
-    /// <summary>The clock, for deadlines and command timestamps (never for the replicated state).</summary>
+    /// <summary>The clock, for deadlines, command timestamps and Raft ticks (never for the replicated state).</summary>
     TimeProvider Time { get; }
 
     /// <summary>The replica services of other silos.</summary>

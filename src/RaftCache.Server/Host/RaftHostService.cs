@@ -98,6 +98,8 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     public override Task Start()
     {
         LogStarting(_logger, Self, MemberId);
+        // The timer only says when to look at the clock: each replica runs as many ticks as the elapsed time warrants
+        // (TickClock), so a callback that comes late, after a freeze of the process, does not shrink the freeze to a tick.
         _ticker = RegisterGrainTimer(OnTick, Options.TickInterval, Options.TickInterval);
         _ = WatchMembershipAsync();
         return base.Start();
@@ -134,7 +136,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
             return Task.CompletedTask;
         }
 
-        foreach (var group in _groups.Values) group.Tick();
+        foreach (var group in _groups.Values) group.OnTimer();
         Flush();
         DropReplicasRemovedFromTheirGroup();
         var now = Time.GetTimestamp();
