@@ -83,11 +83,11 @@ internal static class ServerTracing
         }
     }
 
-    /// <summary>Ends <paramref name="span"/>; a reply other than OK marks it failed, with the status as <c>error.type</c>.</summary>
+    /// <summary>Ends <paramref name="span"/>; a reply other than OK marks it failed, with the status as <c>error.type</c> (a failed condition is an answer, not an error).</summary>
     public static void Stop(Activity? span, CacheReply? reply)
     {
         if (span is null) return;
-        if (reply is { Status: not CacheStatusCode.Ok }) CacheTracing.Fail(span, CacheTracing.StatusName(reply.Status), reply.Message);
+        if (reply is { Status: not (CacheStatusCode.Ok or CacheStatusCode.ConditionFailed) }) CacheTracing.Fail(span, CacheTracing.StatusName(reply.Status), reply.Message);
         Stop(span);
     }
 
