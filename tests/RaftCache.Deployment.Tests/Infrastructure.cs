@@ -64,6 +64,8 @@ public static class BuiltPrograms
 
     public static string SampleDll => Require(Path.Combine(RepositoryRoot, "client", "RaftCache.Sample", "bin", Configuration, "net10.0", "RaftCache.Sample.dll"));
 
+    public static string WebSampleDll => Require(Path.Combine(RepositoryRoot, "client", "RaftCache.WebSample", "bin", Configuration, "net10.0", "RaftCache.WebSample.dll"));
+
     /// <summary>The dotnet host running this test (the CLI sets DOTNET_HOST_PATH for test runs).</summary>
     public static string DotNet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
