@@ -154,7 +154,7 @@ internal sealed class CommandBatcher : IDisposable
                     var replies = await _send(_facades[key], requests, remaining).ConfigureAwait(false);
                     // Also a late answer, after the attempt timeout: the gateway answers again.
                     _facades.Answered(key);
-                    for (var i = 0; i < batch.Count; i++) batch[i].Complete(replies[i]);
+                    for (var i = 0; i < batch.Count; i++) Finish(call, batch[i], replies[i]);
                     return;
                 }
                 catch (OrleansException e)
@@ -181,7 +181,7 @@ internal sealed class CommandBatcher : IDisposable
             var reason = last is null
                 ? $"The cluster did not answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms)."
                 : $"The cluster could not be reached ({last.GetType().Name}: {last.Message}).";
-            foreach (var operation in batch) operation.Complete(operation.Failed(reason));
+            foreach (var operation in batch) Finish(call, operation, operation.Failed(reason));
         }
         finally
         {
@@ -193,6 +193,20 @@ internal sealed class CommandBatcher : IDisposable
 
             Pump();
         }
+    }
+
+    /// <summary>
+    /// Ends <paramref name="operation"/> with <paramref name="reply"/>, unless the call is past its attempt timeout,
+    /// the operation was sent again, and the reply is a failure the newer attempt may turn into an answer (the façade
+    /// behind a frozen leader answers "unknown" at its own deadline while the resend is served by the new leader).
+    /// Such an operation still ends by its deadline (<see cref="Sweep"/>).
+    /// </summary>
+    private void Finish(Call call, Operation operation, CacheReply reply)
+    {
+        bool overdue;
+        lock (_lock) overdue = call.Overdue;
+        if (overdue && operation.CanResend && reply.Status is CacheStatusCode.OutcomeUnknown or CacheStatusCode.Unavailable) return;
+        operation.Complete(reply);
     }
 
     /// <summary>
