@@ -38,8 +38,8 @@ public sealed class RaftCacheClientOptions
     /// <see cref="MaxCallsInFlight"/>, its reads and session writes (which a second delivery cannot apply twice) go
     /// again through another gateway, and the first answer wins; a write outside a session ends as
     /// <see cref="CacheOutcomeUnknownException"/>. Must be positive and shorter than <see cref="CallTimeout"/>.
-    /// Default <see cref="DefaultAttemptTimeout"/> (2 s): past an election (1–2 s with the silos' defaults) and well
-    /// past a healthy call; half of <see cref="CallTimeout"/> if that is shorter.
+    /// Default <see cref="DefaultAttemptTimeout"/> (2 s): far above a healthy call, so that resends stay rare, and
+    /// several attempts within the default call timeout; half of <see cref="CallTimeout"/> if that is shorter.
     /// </summary>
     public TimeSpan AttemptTimeout
     {
