@@ -22,4 +22,12 @@ public interface IRaftCacheGrain : IGrainWithIntegerKey
     /// <summary>Every replica's status.</summary>
     [Alias("GetStatus")]
     Task<ClusterStatus> GetStatus();
+
+    /// <summary>
+    /// The silo this façade runs on and the group leaders that silo knows, at once and without a call to another silo.
+    /// A client's call to the stateless façade runs on the silo of the gateway it went through, so this tells a client
+    /// which gateway the façade key it called is bound to.
+    /// </summary>
+    [Alias("Locate")]
+    Task<FacadeLocation> Locate();
 }

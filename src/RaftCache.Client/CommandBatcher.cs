@@ -14,13 +14,18 @@ namespace RaftCache.Client;
 /// no answer came — <see cref="CacheStatusCode.Overloaded"/> if it never left this client (so it was not applied),
 /// <see cref="CacheStatusCode.OutcomeUnknown"/> for a write that left, <see cref="CacheStatusCode.Unavailable"/>
 /// for anything else.</para>
+/// <para>Each call goes through the façade key <see cref="FacadeSelector"/> chooses for it. A call unanswered after
+/// <see cref="RaftCacheClientOptions.AttemptTimeout"/> stops counting against the in-flight limit and its key becomes
+/// suspect; its operations that a second delivery cannot apply twice go again, through another key, and the first
+/// answer wins; a write outside a session ends as unknown.</para>
 /// <para>Deadlines are kept by one sweep of the waiting and travelling operations every few milliseconds rather than
 /// by a timer per operation: under load a timer per operation cost more than the operation's share of its call.</para>
 /// <para>Thread-safe.</para>
 /// </remarks>
 internal sealed class CommandBatcher : IDisposable
 {
-    private readonly Func<CacheRequest[], TimeSpan, Task<CacheReply[]>> _send;
+    private readonly Func<IRaftCacheGrain, CacheRequest[], TimeSpan, Task<CacheReply[]>> _send;
+    private readonly FacadeSelector _facades;
     private readonly RaftCacheClientOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<Operation> _queue = new();
@@ -30,9 +35,10 @@ internal sealed class CommandBatcher : IDisposable
     private long _calls;
     private long _commands;
 
-    public CommandBatcher(Func<CacheRequest[], TimeSpan, Task<CacheReply[]>> send, RaftCacheClientOptions options)
+    public CommandBatcher(Func<IRaftCacheGrain, CacheRequest[], TimeSpan, Task<CacheReply[]>> send, FacadeSelector facades, RaftCacheClientOptions options)
     {
         _send = send;
+        _facades = facades;
         _options = options;
         var period = TimeSpan.FromTicks(Math.Clamp(options.CallTimeout.Ticks / 20, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(50).Ticks));
         _sweeper = new Timer(_ => Sweep(), null, period, period);
@@ -117,7 +123,8 @@ internal sealed class CommandBatcher : IDisposable
 
                 if (batch is null) return;
                 foreach (var operation in batch) operation.Sent = true;
-                call = new Call(batch, Stopwatch.GetTimestamp());
+                call = new Call(batch, Stopwatch.GetTimestamp(), DestinationGroup(batch));
+                call.Key = _facades.Choose(call.Group);
                 _travelling.Add(call);
                 _travellingOnTime++;
             }
@@ -145,21 +152,27 @@ internal sealed class CommandBatcher : IDisposable
                 // The call lasts as long as its most patient operation; the others end at their own deadline.
                 var remaining = TimeSpan.FromTicks(batch.Max(o => o.Remaining.Ticks));
                 if (remaining <= TimeSpan.Zero) break;
+                var key = call.Key;
                 try
                 {
-                    var replies = await _send(requests, remaining).ConfigureAwait(false);
-                    for (var i = 0; i < batch.Count; i++) batch[i].Complete(replies[i]);
+                    var replies = await _send(_facades[key], requests, remaining).ConfigureAwait(false);
+                    // Also a late answer, after the attempt timeout: the gateway answers again.
+                    _facades.Answered(key);
+                    for (var i = 0; i < batch.Count; i++) Finish(call, batch[i], replies[i]);
                     return;
                 }
                 catch (OrleansException e)
                 {
-                    // The gateway's connection failed: Orleans sends the next call through another gateway. Safe to
-                    // retry: reads change nothing, and writes carry their session and sequence number, so a second
-                    // delivery is answered from the first (Raft thesis §6.3).
+                    // The gateway's connection failed: the next attempt goes through another key (and Orleans binds
+                    // this one to another gateway on its next message). Safe to retry: reads change nothing, and
+                    // writes carry their session and sequence number, so a second delivery is answered from the
+                    // first (Raft thesis §6.3).
                     last = e;
+                    _facades.Unanswered(key);
                     var pause = TimeSpan.FromMilliseconds(100 * (attempt + 1));
                     if (batch.Max(o => o.Remaining.Ticks) <= pause.Ticks) break;
                     await Task.Delay(pause).ConfigureAwait(false);
+                    lock (_lock) call.Key = _facades.Choose(call.Group);
                 }
                 catch (TimeoutException e)
                 {
@@ -172,7 +185,7 @@ internal sealed class CommandBatcher : IDisposable
             var reason = last is null
                 ? $"The cluster did not answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms)."
                 : $"The cluster could not be reached ({last.GetType().Name}: {last.Message}).";
-            foreach (var operation in batch) operation.Complete(operation.Failed(reason));
+            foreach (var operation in batch) Finish(call, operation, operation.Failed(reason));
         }
         finally
         {
@@ -187,13 +200,31 @@ internal sealed class CommandBatcher : IDisposable
     }
 
     /// <summary>
+    /// Ends <paramref name="operation"/> with <paramref name="reply"/>, unless the call is past its attempt timeout,
+    /// the operation was sent again, and the reply is a failure the newer attempt may turn into an answer (the façade
+    /// behind a frozen leader answers "unknown" at its own deadline while the resend is served by the new leader).
+    /// Such an operation still ends by its deadline (<see cref="Sweep"/>).
+    /// </summary>
+    private void Finish(Call call, Operation operation, CacheReply reply)
+    {
+        bool overdue;
+        lock (_lock) overdue = call.Overdue;
+        if (overdue && operation.CanResend && reply.Status is CacheStatusCode.OutcomeUnknown or CacheStatusCode.Unavailable) return;
+        operation.Complete(reply);
+    }
+
+    /// <summary>
     /// Ends every operation whose deadline passed (unsent ones as not applied, sent ones by what is known), and gives
-    /// up waiting on calls past their attempt timeout: such a call no longer counts against the in-flight limit, and
-    /// its operations that may safely be sent twice go again in a new call, while the first answer to come wins.
+    /// up waiting on calls past their attempt timeout: such a call no longer counts against the in-flight limit, its
+    /// key becomes suspect, its operations that may safely be sent twice go again in a new call through another key
+    /// (the first answer to come wins), and its other writes end as unknown: no operation waits on a frozen or dead
+    /// silo longer than the attempt timeout.
     /// </summary>
     private void Sweep()
     {
         List<Operation>? expired = null;
+        List<Operation>? abandoned = null;
+        List<int>? unanswered = null;
         var resend = false;
         var now = Stopwatch.GetTimestamp();
         lock (_lock)
@@ -215,16 +246,32 @@ internal sealed class CommandBatcher : IDisposable
                 if (call.Overdue || Stopwatch.GetElapsedTime(call.Started, now) < _options.AttemptTimeout) continue;
                 call.Overdue = true;
                 _travellingOnTime--;
+                (unanswered ??= []).Add(call.Key);
                 foreach (var operation in call.Operations)
                 {
-                    if (operation.IsDone || !operation.CanResend || now >= operation.Deadline) continue;
+                    if (operation.IsDone || now >= operation.Deadline) continue;
+                    if (!operation.CanResend)
+                    {
+                        (abandoned ??= []).Add(operation);
+                        continue;
+                    }
+
                     _queue.Enqueue(operation);
                     resend = true;
                 }
             }
         }
 
+        // Before the resent operations leave, so that they avoid the keys that went unanswered.
+        if (unanswered is not null) foreach (var key in unanswered) _facades.Unanswered(key);
         if (resend) Pump();
+        if (abandoned is not null)
+        {
+            var attempt = $"The call got no answer within the attempt timeout ({_options.AttemptTimeout.TotalMilliseconds:0} ms), " +
+                "and a write outside a client session cannot be sent again.";
+            foreach (var operation in abandoned) operation.Complete(operation.Failed(attempt));
+        }
+
         if (expired is null) return;
         var timeout = $"The operation got no answer within the call timeout ({_options.CallTimeout.TotalMilliseconds:0} ms).";
         // Only operations that left are here: a resent one that waits in the queue again has Sent set.
@@ -235,12 +282,32 @@ internal sealed class CommandBatcher : IDisposable
         $"The operation waited {_options.CallTimeout.TotalMilliseconds:0} ms (the call timeout) in this client without being sent: " +
         "too many earlier operations are still unanswered. Nothing was sent.");
 
-    /// <summary>One batch call: its operations, when it left, and whether it is past its attempt timeout.</summary>
-    private sealed class Call(List<Operation> operations, long started)
+    /// <summary>
+    /// The group of the batch's first operation that only a leader serves (a write or a lease read), or null if it
+    /// has none: the call goes through the gateway of that group's leader where the client knows it.
+    /// </summary>
+    private static int? DestinationGroup(List<Operation> batch)
+    {
+        foreach (var operation in batch)
+        {
+            if (operation.Request is { IsWrite: true } or { Consistency: ReadConsistency.Lease }) return operation.Request.Group;
+        }
+
+        return null;
+    }
+
+    /// <summary>One batch call: its operations, when it left, the key it goes through, and whether it is past its attempt timeout.</summary>
+    private sealed class Call(List<Operation> operations, long started, int? group)
     {
         public List<Operation> Operations { get; } = operations;
 
         public long Started { get; } = started;
+
+        /// <summary>The group whose leader the call is meant for, if any (<see cref="DestinationGroup"/>).</summary>
+        public int? Group { get; } = group;
+
+        /// <summary>The façade key of the current attempt (set under the batcher's lock).</summary>
+        public int Key { get; set; }
 
         public bool Overdue { get; set; }
     }

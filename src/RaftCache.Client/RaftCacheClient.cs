@@ -28,10 +28,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     // Throws on a lone surrogate instead of writing U+FFFD, which would map two different strings to one key.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly IGrainFactory _grains;
     private readonly RaftCacheClientOptions _options;
     private readonly SemaphoreSlim _setupLock = new(1, 1);
     private readonly CommandBatcher _batcher;
+    // Spreads the calls over the cluster's gateways (an Orleans client sends all calls to one grain through one gateway).
+    private readonly FacadeSelector _facades;
     private CacheLimits? _limits;
     // One session per group the client writes to: a session is part of one group's replicated state (thesis §6.3).
     private SessionWindow?[] _windows = [];
@@ -51,9 +52,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { Count: > 0 } errors) throw new ArgumentException(string.Join(" ", errors), nameof(options));
-        _grains = grains;
         _options = options.Clone();
-        _batcher = new CommandBatcher((requests, timeout) => Facade.Execute(requests).WaitAsync(timeout), _options);
+        _facades = new FacadeSelector(grains, _options);
+        _batcher = new CommandBatcher((facade, requests, timeout) => facade.Execute(requests).WaitAsync(timeout), _facades, _options);
     }
 
     /// <summary>
@@ -68,10 +69,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public void Dispose()
     {
         _batcher.Dispose();
+        _facades.Dispose();
         _setupLock.Dispose();
     }
-
-    private IRaftCacheGrain Facade => _grains.GetGrain<IRaftCacheGrain>(0);
 
     /// <inheritdoc/>
     public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
@@ -245,7 +245,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
 
     /// <inheritdoc/>
     public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(Facade.GetStatus, mayHaveApplied: false, Stopwatch.GetTimestamp(), cancellationToken);
+        CallAsync(facade => facade.GetStatus(), Stopwatch.GetTimestamp(), cancellationToken);
 
     /// <summary>Runs a write in its group's client session; observed as one operation (<see cref="ObserveAsync"/>).</summary>
     private Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken) =>
@@ -335,7 +335,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         try
         {
             if (_limits is { } known) return known;
-            var fetched = await CallAsync(Facade.GetLimits, mayHaveApplied: false, started, cancellationToken).ConfigureAwait(false);
+            var fetched = await CallAsync(facade => facade.GetLimits(), started, cancellationToken).ConfigureAwait(false);
             if (fetched.Layout is null)
                 throw new CacheUnavailableException("The cluster has not formed its Raft groups yet (its silos are starting); nothing was sent. Try again shortly.");
             _windows = new SessionWindow?[fetched.Layout.Groups];
@@ -393,45 +393,36 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     }
 
     /// <summary>
-    /// Calls the façade within what is left of the operation's deadline, retrying a connection that failed (the
-    /// gateway's silo died: Orleans routes the next call through another gateway). Retrying is safe: reads change
-    /// nothing, and every write carries its session and sequence number, so a second delivery is answered from the
-    /// first (Raft thesis §6.3). What still fails becomes the typed error that says what is known: a write may have
-    /// been applied, anything else changed nothing.
+    /// Calls a façade within what is left of the operation's deadline (<see cref="FacadeSelector.CallAsync"/>: another
+    /// gateway is tried as well after each attempt timeout, or at once when a connection failed; the first answer
+    /// wins). Only for calls that change nothing, which may be delivered twice: writes go through the batcher with their
+    /// session. What still fails becomes <see cref="CacheUnavailableException"/>: nothing was changed.
     /// </summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, bool mayHaveApplied, long started, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(Func<IRaftCacheGrain, Task<T>> call, long started, CancellationToken cancellationToken)
     {
         Exception? last = null;
-        for (var attempt = 0; attempt < 3; attempt++)
+        var remaining = Remaining(started);
+        if (remaining > TimeSpan.Zero)
         {
-            var remaining = Remaining(started);
-            if (remaining <= TimeSpan.Zero) break;
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await call().WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
+                return await _facades.CallAsync(call, remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (OrleansException e)
             {
                 last = e;
-                var pause = TimeSpan.FromMilliseconds(100 * (attempt + 1));
-                if (Remaining(started) <= pause) break;
-                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException e)
+            catch (TimeoutException)
             {
-                // The call may have reached the cluster: give up on it rather than wait again.
-                last = e;
-                break;
+                // No answer within the deadline, through any gateway tried.
             }
         }
 
         var reason = last is null
             ? $"The cluster did not answer within the call timeout ({CallTimeout.TotalMilliseconds:0} ms)."
             : $"The cluster could not be reached ({last.GetType().Name}: {last.Message}).";
-        throw mayHaveApplied
-            ? new CacheOutcomeUnknownException(reason + " The command may or may not have been applied.")
-            : new CacheUnavailableException(reason);
+        throw new CacheUnavailableException(reason);
     }
 
     private TimeSpan Remaining(long started) => CallTimeout - Stopwatch.GetElapsedTime(started);

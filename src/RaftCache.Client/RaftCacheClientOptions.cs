@@ -27,13 +27,25 @@ public sealed class RaftCacheClientOptions
     /// </summary>
     public int MaxCallsInFlight { get; set; } = 4;
 
+    /// <summary>The default for <see cref="AttemptTimeout"/> when <see cref="CallTimeout"/> is at least twice as long.</summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(2);
+
+    private TimeSpan? _attemptTimeout;
+
     /// <summary>
-    /// How long a batch call may go unanswered before the client stops waiting on it: it no longer counts against
-    /// <see cref="MaxCallsInFlight"/>, and its reads and session writes (which a second delivery cannot apply twice)
-    /// go again in a new call; the first answer wins. Other writes keep waiting for their answer until
-    /// <see cref="CallTimeout"/>. Default 6 s: the façade's own deadline (5 s) with room to answer.
+    /// How long one attempt of an operation may go unanswered before the client stops waiting on the gateway it went
+    /// through (a silo that froze or died answers nothing): the call no longer counts against
+    /// <see cref="MaxCallsInFlight"/>, its reads and session writes (which a second delivery cannot apply twice) go
+    /// again through another gateway, and the first answer wins; a write outside a session ends as
+    /// <see cref="CacheOutcomeUnknownException"/>. Must be positive and shorter than <see cref="CallTimeout"/>.
+    /// Default <see cref="DefaultAttemptTimeout"/> (2 s): far above a healthy call, so that resends stay rare, and
+    /// several attempts within the default call timeout; half of <see cref="CallTimeout"/> if that is shorter.
     /// </summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(6);
+    public TimeSpan AttemptTimeout
+    {
+        get => _attemptTimeout ?? (CallTimeout >= 2 * DefaultAttemptTimeout ? DefaultAttemptTimeout : CallTimeout / 2);
+        set => _attemptTimeout = value;
+    }
 
     /// <summary>The most operations one batch call carries. Default 512.</summary>
     public int MaxBatchCommands { get; set; } = 512;
@@ -48,6 +60,8 @@ public sealed class RaftCacheClientOptions
         if (CallTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(CallTimeout)} must be positive (is {CallTimeout}).");
         if (MaxQueuedWrites < 0) errors.Add($"{SectionName}:{nameof(MaxQueuedWrites)} must not be negative (is {MaxQueuedWrites}).");
         if (AttemptTimeout <= TimeSpan.Zero) errors.Add($"{SectionName}:{nameof(AttemptTimeout)} must be positive (is {AttemptTimeout}).");
+        else if (AttemptTimeout >= CallTimeout && CallTimeout > TimeSpan.Zero)
+            errors.Add($"{SectionName}:{nameof(AttemptTimeout)} must be shorter than {nameof(CallTimeout)} (is {AttemptTimeout}, {nameof(CallTimeout)} {CallTimeout}), or no operation would get a second attempt.");
         if (MaxCallsInFlight < 1) errors.Add($"{SectionName}:{nameof(MaxCallsInFlight)} must be at least 1 (is {MaxCallsInFlight}).");
         if (MaxBatchCommands < 1) errors.Add($"{SectionName}:{nameof(MaxBatchCommands)} must be at least 1 (is {MaxBatchCommands}).");
         if (MaxBatchBytes < 1) errors.Add($"{SectionName}:{nameof(MaxBatchBytes)} must be at least 1 (is {MaxBatchBytes}).");

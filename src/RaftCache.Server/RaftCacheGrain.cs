@@ -122,6 +122,16 @@ internal sealed class RaftCacheGrain(
         };
     }
 
+    public Task<FacadeLocation> Locate()
+    {
+        // Answered from this silo's own view, without calling another silo: a client asks to learn which gateway a
+        // façade key reaches and where to send writes (design §4, "Batching and routing").
+        var host = localReplica.Host;
+        var leaders = new string?[host?.Layout?.Groups ?? 0];
+        for (var group = 0; group < leaders.Length; group++) leaders[group] = host!.LeaderOf(group)?.ToParsableString();
+        return Task.FromResult(new FacadeLocation { Silo = localSilo.SiloAddress.ToParsableString(), Leaders = leaders });
+    }
+
     /// <summary>Where a request goes first: see the routing rules in the class remarks.</summary>
     private SiloAddress FirstTarget(CacheRequest request, RaftHostService? host)
     {

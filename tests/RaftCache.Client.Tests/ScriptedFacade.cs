@@ -74,13 +74,26 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
     }
 
     public Task<ClusterStatus> GetStatus() => Status();
+
+    /// <summary>What <see cref="Locate"/> does; by default, a silo named "scripted" that knows no leader.</summary>
+    public Func<Task<FacadeLocation>> Location { get; set; } = () => Task.FromResult(new FacadeLocation { Silo = "scripted" });
+
+    public Task<FacadeLocation> Locate() => Location();
 }
 
-/// <summary>A grain factory that hands out one <see cref="ScriptedFacade"/> and nothing else.</summary>
-internal sealed class ScriptedGrainFactory(IRaftCacheGrain facade) : IGrainFactory
+/// <summary>
+/// A grain factory that hands out façades and nothing else: one <see cref="ScriptedFacade"/> for every key, or the
+/// façade a function chooses for each key (as gateways of several silos would).
+/// </summary>
+internal sealed class ScriptedGrainFactory(Func<long, IRaftCacheGrain> facadeOf) : IGrainFactory
 {
+    public ScriptedGrainFactory(IRaftCacheGrain facade)
+        : this(_ => facade)
+    {
+    }
+
     public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithIntegerKey =>
-        facade is TGrainInterface grain ? grain : throw new NotSupportedException(typeof(TGrainInterface).Name);
+        facadeOf(primaryKey) is TGrainInterface grain ? grain : throw new NotSupportedException(typeof(TGrainInterface).Name);
 
     public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidKey => throw new NotSupportedException();
 

@@ -24,10 +24,22 @@ public sealed class DeploymentCluster : IAsyncDisposable
     private readonly EmbeddedGarnet _garnet;
     private readonly string _clusterId = "deploy-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<SiloInstance> _silos = [];
+    private readonly IReadOnlyList<string> _failureDetection;
     private IHost? _client;
     private int _started;
 
-    private DeploymentCluster(EmbeddedGarnet garnet) => _garnet = garnet;
+    private DeploymentCluster(EmbeddedGarnet garnet, IReadOnlyList<string> failureDetection)
+    {
+        _garnet = garnet;
+        _failureDetection = failureDetection;
+    }
+
+    /// <summary>Declares a killed silo dead in about two seconds rather than fifteen or more: the failover tests' setting.</summary>
+    public static IReadOnlyList<string> FastFailureDetection { get; } =
+    [
+        "--probe-timeout", "00:00:01", "--missed-probes-limit", "2", "--table-refresh-timeout", "00:00:02",
+        "--Membership:IAmAliveTablePublishTimeout=00:00:02",
+    ];
 
     public IReadOnlyList<SiloInstance> Silos => _silos;
 
@@ -39,9 +51,13 @@ public sealed class DeploymentCluster : IAsyncDisposable
 
     public IRaftCacheGrain Facade => _client!.Services.GetRequiredService<IClusterClient>().GetGrain<IRaftCacheGrain>(0);
 
-    public static async Task<DeploymentCluster> StartAsync(int silos)
+    /// <summary>The test's Orleans client, for further cache clients over it.</summary>
+    public IGrainFactory Grains => _client!.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>Starts <paramref name="silos"/> silo processes with <paramref name="failureDetection"/> (<see cref="FastFailureDetection"/> if null) and connects the client.</summary>
+    public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null)
     {
-        var cluster = new DeploymentCluster(EmbeddedGarnet.Start());
+        var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection);
         try
         {
             // The first silo alone, so that it is the oldest and the one that creates the group.
@@ -67,9 +83,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
         [
             "--mode", "silo", "--clustering", "redis", "--redis", RedisConnection, "--cluster-id", _clusterId, "--name", name,
             "--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort),
-            // Declare a killed silo dead in about two seconds rather than fifteen or more.
-            "--probe-timeout", "00:00:01", "--missed-probes-limit", "2", "--table-refresh-timeout", "00:00:02",
-            "--Membership:IAmAliveTablePublishTimeout=00:00:02",
+            .. _failureDetection,
             "--RaftCache:TickInterval=00:00:00.050", "--RaftCache:BootstrapStableFor=00:00:00.500",
             "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=" + Deadlines.SiloRequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             "--Logging:LogLevel:RaftCache=Information",

@@ -220,12 +220,20 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM: what a service manager sends to stop the process gracefully.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>SIGSTOP: the process freezes (every thread stops, its sockets stay open), as in a long pause of its machine.</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT: a frozen process goes on where it stopped.</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
     {
-        // .NET can send SIGKILL (Process.Kill) but not SIGTERM; the kill command can.
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        // .NET can send SIGKILL (Process.Kill) but no other signal; the kill command can.
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
         await kill.WaitForExitAsync();
-        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed with exit code {kill.ExitCode}.");
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
     }
 
     /// <summary>Runs <paramref name="dll"/> to completion and returns its exit code and output.</summary>
