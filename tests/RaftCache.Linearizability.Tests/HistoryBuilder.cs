@@ -33,7 +33,28 @@ internal sealed class HistoryBuilder
     public Operation UnknownDelete(int client, long start, string? key = null) =>
         Add(client, OperationKind.Delete, key, null, start, null, OperationOutcome.Unknown);
 
+    /// <summary>An Ok CompareAndSet; <paramref name="expected"/> null means the key had to be absent.</summary>
+    public Operation Cas(int client, string value, string? expected, bool succeeded, long start, long end, string? key = null) =>
+        Add(client, OperationKind.CompareAndSet, key, Bytes(value), start, end, OperationOutcome.Ok, expected: Optional(expected), succeeded: succeeded);
+
+    public Operation UnknownCas(int client, string value, string? expected, long start, string? key = null) =>
+        Add(client, OperationKind.CompareAndSet, key, Bytes(value), start, null, OperationOutcome.Unknown, expected: Optional(expected));
+
+    public Operation FailedCas(int client, string value, string? expected, long start, long end, string? key = null) =>
+        Add(client, OperationKind.CompareAndSet, key, Bytes(value), start, end, OperationOutcome.Failed, expected: Optional(expected));
+
+    public Operation Increment(int client, long returned, long start, long end, string? key = null) =>
+        Add(client, OperationKind.Increment, key, null, start, end, OperationOutcome.Ok, number: returned);
+
+    public Operation UnknownIncrement(int client, long start, string? key = null) =>
+        Add(client, OperationKind.Increment, key, null, start, null, OperationOutcome.Unknown);
+
+    public Operation FailedIncrement(int client, long start, long end, string? key = null) =>
+        Add(client, OperationKind.Increment, key, null, start, end, OperationOutcome.Failed);
+
     public History Build() => new(_operations);
+
+    private static byte[]? Optional(string? value) => value is null ? null : Bytes(value);
 
     private Operation Add(
         int client,
@@ -44,9 +65,12 @@ internal sealed class HistoryBuilder
         long? end,
         OperationOutcome outcome,
         byte[]? read = null,
-        bool? existed = null)
+        bool? existed = null,
+        byte[]? expected = null,
+        bool? succeeded = null,
+        long? number = null)
     {
-        var op = new Operation(_operations.Count, client, kind, key ?? Key, value, start, end, outcome, read, existed);
+        var op = new Operation(_operations.Count, client, kind, key ?? Key, value, start, end, outcome, read, existed, expected, succeeded, number);
         _operations.Add(op);
         return op;
     }

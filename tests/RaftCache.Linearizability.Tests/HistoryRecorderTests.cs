@@ -56,6 +56,48 @@ public class HistoryRecorderTests
     }
 
     [Fact]
+    public void Compare_and_sets_and_increments_are_recorded_with_their_results()
+    {
+        var recorder = new HistoryRecorder(new SteppingClock());
+        byte[] expected = [7];
+
+        var cas = recorder.Invoke(1, OperationKind.CompareAndSet, "k", [1], expected);
+        expected[0] = 9;
+        recorder.Complete(cas, OperationOutcome.Ok, OperationResult.CompareAndSet(succeeded: false));
+        recorder.Invoke(1, OperationKind.CompareAndSet, "k", [2]);
+        recorder.Complete(recorder.Invoke(2, OperationKind.Increment, "n"), OperationOutcome.Ok, OperationResult.Incremented(5));
+        var operations = recorder.ToHistory().Operations;
+
+        Assert.Equal([7], operations[0].ExpectedValue);
+        Assert.False(operations[0].Succeeded);
+        Assert.Null(operations[1].ExpectedValue);
+        Assert.Equal(OperationOutcome.Unknown, operations[1].Outcome);
+        Assert.Null(operations[1].Succeeded);
+        Assert.Equal(5, operations[2].Number);
+    }
+
+    [Fact]
+    public void Fields_that_do_not_fit_the_kind_are_rejected()
+    {
+        var recorder = new HistoryRecorder(new SteppingClock());
+        var cas = recorder.Invoke(1, OperationKind.CompareAndSet, "k", [1]);
+        var increment = recorder.Invoke(1, OperationKind.Increment, "n");
+
+        Assert.Throws<ArgumentException>(() => recorder.Invoke(1, OperationKind.CompareAndSet, "k"));
+        Assert.Throws<ArgumentException>(() => recorder.Invoke(1, OperationKind.Put, "k", [1], expectedValue: [2]));
+        Assert.Throws<ArgumentException>(() => recorder.Invoke(1, OperationKind.Increment, "n", [1]));
+        Assert.Throws<ArgumentException>(() => recorder.Complete(cas, OperationOutcome.Ok));
+        Assert.Throws<ArgumentException>(() => recorder.Complete(cas, OperationOutcome.Ok, OperationResult.Incremented(1)));
+        Assert.Throws<ArgumentException>(() => recorder.Complete(increment, OperationOutcome.Ok, OperationResult.CompareAndSet(true)));
+        Assert.Throws<ArgumentException>(() => recorder.Complete(increment, OperationOutcome.Unknown, OperationResult.Incremented(1)));
+        Assert.Throws<ArgumentException>(() => new Operation(0, 1, OperationKind.CompareAndSet, "k", [1], 0, 1, OperationOutcome.Ok));
+        Assert.Throws<ArgumentException>(() => new Operation(0, 1, OperationKind.CompareAndSet, "k", [1], 0, null, OperationOutcome.Unknown, succeeded: true));
+        Assert.Throws<ArgumentException>(() => new Operation(0, 1, OperationKind.Increment, "n", null, 0, 1, OperationOutcome.Ok));
+        Assert.Throws<ArgumentException>(() => new Operation(0, 1, OperationKind.Get, "n", null, 0, 1, OperationOutcome.Ok, number: 1));
+        Assert.Throws<ArgumentException>(() => new Operation(0, 1, OperationKind.Delete, "k", null, 0, 1, OperationOutcome.Ok, expectedValue: [1]));
+    }
+
+    [Fact]
     public void The_recorder_copies_values_so_callers_may_reuse_their_buffers()
     {
         var recorder = new HistoryRecorder(new SteppingClock());

@@ -21,6 +21,13 @@ public class JsonLinesTests
             new Operation(9, 5, OperationKind.Put, "k1", HistoryBuilder.Bytes("v9"), 51, null, OperationOutcome.Unknown),
             new Operation(10, 6, OperationKind.Get, "k1", null, 52, null, OperationOutcome.Unknown),
             new Operation(11, 7, OperationKind.Put, "k1", HistoryBuilder.Bytes("v11"), 53, 54, OperationOutcome.Failed),
+            new Operation(12, 1, OperationKind.CompareAndSet, "k1", HistoryBuilder.Bytes("v12"), 60, 61, OperationOutcome.Ok, expectedValue: HistoryBuilder.Bytes("v1"), succeeded: true),
+            new Operation(13, 2, OperationKind.CompareAndSet, "k2", HistoryBuilder.Bytes("v13"), 60, 62, OperationOutcome.Ok, succeeded: false),
+            new Operation(14, 3, OperationKind.CompareAndSet, "k2", HistoryBuilder.Bytes("v14"), 61, null, OperationOutcome.Unknown, expectedValue: binary),
+            new Operation(15, 4, OperationKind.CompareAndSet, "k2", HistoryBuilder.Bytes("v15"), 61, 63, OperationOutcome.Failed, expectedValue: HistoryBuilder.Bytes("v1")),
+            new Operation(16, 5, OperationKind.Increment, "n", null, 70, 71, OperationOutcome.Ok, number: 1),
+            new Operation(17, 6, OperationKind.Increment, "n", null, 70, null, OperationOutcome.Unknown),
+            new Operation(18, 7, OperationKind.Get, "n", null, 72, 73, OperationOutcome.Ok, readValue: HistoryBuilder.Bytes("1")),
         ]);
     }
 
@@ -47,6 +54,9 @@ public class JsonLinesTests
             Assert.Equal(e.Outcome, a.Outcome);
             Assert.Equal(e.ReadValue, a.ReadValue);
             Assert.Equal(e.Existed, a.Existed);
+            Assert.Equal(e.ExpectedValue, a.ExpectedValue);
+            Assert.Equal(e.Succeeded, a.Succeeded);
+            Assert.Equal(e.Number, a.Number);
         }
     }
 
@@ -65,12 +75,17 @@ public class JsonLinesTests
         EveryKindOfOperation().WriteJsonLines(stream);
         var lines = Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.Equal(12, lines.Length);
+        Assert.Equal(19, lines.Length);
         Assert.Equal("""{"id":0,"client":1,"kind":"Put","key":"k1","value":"v1","invokedAt":10,"completedAt":20,"outcome":"Ok"}""", lines[0]);
         Assert.Contains("\"valueBase64\":\"/wDDKA==\"", lines[1], StringComparison.Ordinal);
         Assert.Contains("\"read\":null", lines[4], StringComparison.Ordinal);
         Assert.Contains("\"existed\":false", lines[6], StringComparison.Ordinal);
         Assert.Contains("\"completedAt\":null", lines[9], StringComparison.Ordinal);
+        Assert.Equal("""{"id":12,"client":1,"kind":"CompareAndSet","key":"k1","value":"v12","expected":"v1","invokedAt":60,"completedAt":61,"outcome":"Ok","succeeded":true}""", lines[12]);
+        Assert.Contains("\"expected\":null", lines[13], StringComparison.Ordinal);
+        Assert.Contains("\"succeeded\":false", lines[13], StringComparison.Ordinal);
+        Assert.Contains("\"expectedBase64\":\"/wDDKA==\"", lines[14], StringComparison.Ordinal);
+        Assert.Equal("""{"id":16,"client":5,"kind":"Increment","key":"n","invokedAt":70,"completedAt":71,"outcome":"Ok","number":1}""", lines[16]);
     }
 
     [Fact]
@@ -90,6 +105,17 @@ public class JsonLinesTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void A_compare_and_set_without_an_expected_value_is_malformed_rather_than_expecting_absent()
+    {
+        var text = """{"id":0,"client":1,"kind":"CompareAndSet","key":"k","value":"v","invokedAt":1,"completedAt":2,"outcome":"Ok","succeeded":true}""";
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+        var error = Assert.Throws<FormatException>(() => History.ReadJsonLines(stream));
+
+        Assert.Contains("\"expected\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

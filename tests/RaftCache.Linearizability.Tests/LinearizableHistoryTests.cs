@@ -191,6 +191,113 @@ public class LinearizableHistoryTests
     }
 
     [Fact]
+    public void A_compare_and_set_succeeds_on_the_value_it_expects_and_fails_on_another()
+    {
+        var h = new HistoryBuilder();
+        h.Cas(1, "v1", expected: null, succeeded: true, 0, 1);
+        h.Cas(2, "v2", expected: null, succeeded: false, 2, 3);
+        h.Cas(1, "v3", expected: "v1", succeeded: true, 4, 5);
+        h.Cas(2, "v4", expected: "v1", succeeded: false, 6, 7);
+        h.Get(1, "v3", 8, 9);
+        h.Delete(2, existed: true, 10, 11);
+        h.Cas(1, "v5", expected: "v3", succeeded: false, 12, 13);
+        h.Cas(2, "v6", expected: null, succeeded: true, 14, 15);
+        h.Get(1, "v6", 16, 17);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Of_two_concurrent_compare_and_sets_expecting_the_same_value_either_may_win(bool firstWins)
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v0", 0, 1);
+        h.Cas(2, "a", expected: "v0", succeeded: firstWins, 2, 10);
+        h.Cas(3, "b", expected: "v0", succeeded: !firstWins, 2, 10);
+        h.Get(1, firstWins ? "a" : "b", 11, 12);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void A_compare_and_set_may_fail_because_of_a_concurrent_write()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v0", 0, 1);
+        h.Put(2, "v1", 2, 10);
+        h.Cas(3, "v2", expected: "v0", succeeded: false, 3, 4);
+        h.Get(3, "v1", 11, 12);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("v1")]
+    public void An_unknown_compare_and_set_may_or_may_not_take_effect(string read)
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownCas(1, "v2", expected: "v1", 2);
+        h.Get(2, read, 5, 6);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void An_unknown_put_that_nobody_read_can_explain_a_failed_compare_and_set()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownPut(1, "v2", 2);
+        h.Cas(2, "v3", expected: "v1", succeeded: false, 5, 6);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void An_unknown_delete_can_explain_a_successful_put_if_absent()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownDelete(1, 2);
+        h.Cas(2, "v2", expected: null, succeeded: true, 5, 6);
+
+        AssertLinearizable(h.Build());
+    }
+
+    /// <summary>
+    /// The Get needs the put-if-absent, which needs the delete before it: an Unknown write enabling an Unknown
+    /// compare-and-set that only a later operation observes, which the search must not prune.
+    /// </summary>
+    [Fact]
+    public void An_unknown_delete_can_enable_an_unknown_put_if_absent_whose_value_is_read_later()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownDelete(1, 2);
+        h.UnknownCas(2, "v2", expected: null, 3);
+        h.Get(3, "v2", 10, 11);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void A_chain_of_unknown_compare_and_sets_can_explain_a_read()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownCas(1, "v2", expected: "v1", 2);
+        h.UnknownCas(2, "v3", expected: "v2", 2);
+        h.UnknownCas(3, "v4", expected: "v3", 2);
+        h.Get(4, "v4", 10, 11);
+
+        AssertLinearizable(h.Build());
+    }
+
+    [Fact]
     public void The_witness_is_a_legal_sequential_order_of_the_operations()
     {
         var h = new HistoryBuilder();

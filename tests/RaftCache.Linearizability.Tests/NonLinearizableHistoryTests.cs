@@ -59,7 +59,7 @@ public class NonLinearizableHistoryTests
         var result = AssertNotLinearizable(h.Build());
 
         var unplaced = Assert.Single(result["k"].Unplaced, u => u.Operation == ghost);
-        Assert.Contains("no Put in the history writes the value read", unplaced.Reason, StringComparison.Ordinal);
+        Assert.Contains("no Put or CompareAndSet in the history writes the value read", unplaced.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -113,6 +113,88 @@ public class NonLinearizableHistoryTests
         h.UnknownPut(1, "v2", 2);
         h.Get(2, "v2", 3, 4);
         h.Get(2, "v1", 5, 6);
+
+        AssertNotLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void A_compare_and_set_that_succeeded_although_the_key_held_another_value_is_not_linearizable()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.Put(1, "v2", 2, 3);
+        var cas = h.Cas(2, "v3", expected: "v1", succeeded: true, 4, 5);
+
+        var result = AssertNotLinearizable(h.Build());
+
+        var unplaced = Assert.Single(result["k"].Unplaced);
+        Assert.Same(cas, unplaced.Operation);
+        Assert.Contains("expected \"v1\" and set the value, but the value is \"v2\"", unplaced.Reason, StringComparison.Ordinal);
+        Assert.Contains("CompareAndSet(k, \"v3\", expected \"v1\") -> set [4, 5]", result.Explain(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_compare_and_set_that_failed_although_the_key_held_the_expected_value_is_not_linearizable()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.Cas(2, "v2", expected: "v1", succeeded: false, 2, 3);
+
+        var result = AssertNotLinearizable(h.Build());
+
+        Assert.Contains("expected \"v1\" and did not set the value, but that is the value", result.Explain(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_compare_and_sets_expecting_the_same_value_cannot_both_succeed()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v0", 0, 1);
+        h.Cas(2, "a", expected: "v0", succeeded: true, 2, 10);
+        h.Cas(3, "b", expected: "v0", succeeded: true, 2, 10);
+
+        AssertNotLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void A_put_if_absent_cannot_succeed_while_the_key_holds_a_value()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.Cas(2, "v2", expected: null, succeeded: true, 2, 3);
+
+        AssertNotLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void The_value_of_a_failed_compare_and_set_must_not_be_seen()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.Cas(2, "v2", expected: "v0", succeeded: false, 2, 3);
+        h.Get(2, "v2", 4, 5);
+
+        AssertNotLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void An_unknown_compare_and_set_expecting_a_value_the_key_never_held_cannot_explain_a_read()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownCas(1, "v2", expected: "v0", 2);
+        h.Get(2, "v2", 5, 6);
+
+        AssertNotLinearizable(h.Build());
+    }
+
+    [Fact]
+    public void A_failed_compare_and_set_needs_a_change_of_value_that_nothing_explains()
+    {
+        var h = new HistoryBuilder();
+        h.Put(1, "v1", 0, 1);
+        h.UnknownPut(1, "v2", 10);
+        h.Cas(2, "v3", expected: "v1", succeeded: false, 5, 6);
 
         AssertNotLinearizable(h.Build());
     }

@@ -45,6 +45,44 @@ public class RandomHistoryTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [MemberData(nameof(Seeds))]
+    public void A_random_execution_of_a_real_counter_is_linearizable(int seed)
+    {
+        var history = RandomHistories.GenerateCounter(seed, clients: 2 + seed % 7, operationsPerClient: 20 + seed % 30, unknownRate: 0.1);
+
+        var result = Check(history);
+
+        Assert.True(result.IsLinearizable, $"seed {seed}: {result.Explain()}");
+        Assert.Equal(KeyModel.Counter, result["n"].Model);
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_same_counter_execution_with_a_repeated_or_reordered_result_is_not_linearizable(int seed)
+    {
+        var generated = RandomHistories.GenerateCounter(seed, clients: 2 + seed % 7, operationsPerClient: 20 + seed % 30, unknownRate: 0.1);
+        var (history, mutated) = RandomHistories.MutateCounter(generated, new Random(seed));
+
+        var result = Check(history);
+
+        Assert.True(result.Verdict == Verdict.NotLinearizable, $"seed {seed}, mutated {mutated}: {result.Explain()}");
+        Assert.NotEmpty(result["n"].Unplaced);
+    }
+
+    [Fact]
+    public void Thousands_of_counter_operations_from_many_clients_are_checked_at_once()
+    {
+        var history = RandomHistories.GenerateCounter(seed: 301, clients: 16, operationsPerClient: 1_000, unknownRate: 0.05);
+
+        var stopwatch = Stopwatch.StartNew();
+        var result = Check(history);
+        output.WriteLine($"{result["n"].OperationCount} operations, {stopwatch.ElapsedMilliseconds} ms");
+
+        Assert.True(result.IsLinearizable, result.Explain());
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"{stopwatch.ElapsedMilliseconds} ms");
+    }
+
+    [Theory]
     [InlineData(101, 12, 0.05)]
     [InlineData(102, 12, 0.05)]
     [InlineData(103, 16, 0.0)]

@@ -39,7 +39,9 @@ public sealed class History
     /// Each line looks like
     /// <c>{"id":3,"client":1,"kind":"Get","key":"k0","invokedAt":120,"completedAt":180,"outcome":"Ok","read":"v2"}</c>.
     /// Values that are valid UTF-8 are written as text (<c>"value"</c>, <c>"read"</c>), others as base64
-    /// (<c>"valueBase64"</c>, <c>"readBase64"</c>); <c>"read":null</c> means the Get found the key absent.
+    /// (<c>"valueBase64"</c>, <c>"readBase64"</c>, <c>"expectedBase64"</c>); <c>"read":null</c> means the Get found
+    /// the key absent. A CompareAndSet has <c>"expected"</c> (<c>null</c>: the key had to be absent) and, when Ok,
+    /// <c>"succeeded"</c>; an Ok Increment has <c>"number"</c>, the value it returned.
     /// </remarks>
     public void WriteJsonLines(Stream stream) => HistoryJsonLines.Write(this, stream);
 

@@ -78,6 +78,12 @@ internal static class HistoryJsonLines
             WriteBytes(writer, "value", op.Value);
         }
 
+        if (op.Kind == OperationKind.CompareAndSet)
+        {
+            // Written even when absent, as "expected":null, so that a missing field is an error rather than "absent".
+            WriteNullableBytes(writer, "expected", op.ExpectedValue);
+        }
+
         writer.WriteNumber("invokedAt", op.InvokedAt);
         if (op.CompletedAt is long completedAt)
         {
@@ -91,14 +97,7 @@ internal static class HistoryJsonLines
         writer.WriteString("outcome", op.Outcome.ToString());
         if (op.Kind == OperationKind.Get && op.Outcome == OperationOutcome.Ok)
         {
-            if (op.ReadValue is null)
-            {
-                writer.WriteNull("read");
-            }
-            else
-            {
-                WriteBytes(writer, "read", op.ReadValue);
-            }
+            WriteNullableBytes(writer, "read", op.ReadValue);
         }
 
         if (op.Existed is bool existed)
@@ -106,7 +105,29 @@ internal static class HistoryJsonLines
             writer.WriteBoolean("existed", existed);
         }
 
+        if (op.Succeeded is bool succeeded)
+        {
+            writer.WriteBoolean("succeeded", succeeded);
+        }
+
+        if (op.Number is long number)
+        {
+            writer.WriteNumber("number", number);
+        }
+
         writer.WriteEndObject();
+    }
+
+    private static void WriteNullableBytes(Utf8JsonWriter writer, string name, byte[]? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            WriteBytes(writer, name, value);
+        }
     }
 
     private static void WriteBytes(Utf8JsonWriter writer, string name, byte[] value)
@@ -138,9 +159,24 @@ internal static class HistoryJsonLines
             }
         }
 
+        byte[]? expected = null;
+        if (kind == OperationKind.CompareAndSet)
+        {
+            if (!TryReadBytes(element, "expected", out expected, out var present) && !present)
+            {
+                throw new FormatException("A CompareAndSet needs \"expected\" (null when the key must be absent) or \"expectedBase64\".");
+            }
+        }
+
         TryReadBytes(element, "value", out var value, out _);
         bool? existed = element.TryGetProperty("existed", out var existedElement) && existedElement.ValueKind != JsonValueKind.Null
             ? existedElement.GetBoolean()
+            : null;
+        bool? succeeded = element.TryGetProperty("succeeded", out var succeededElement) && succeededElement.ValueKind != JsonValueKind.Null
+            ? succeededElement.GetBoolean()
+            : null;
+        long? number = element.TryGetProperty("number", out var numberElement) && numberElement.ValueKind != JsonValueKind.Null
+            ? numberElement.GetInt64()
             : null;
         return new Operation(
             element.GetProperty("id").GetInt64(),
@@ -152,7 +188,10 @@ internal static class HistoryJsonLines
             completedAt,
             outcome,
             read,
-            existed);
+            existed,
+            expected,
+            succeeded,
+            number);
     }
 
     /// <summary>

@@ -52,11 +52,16 @@ public sealed class HistoryRecorder
 
     /// <summary>Records that <paramref name="clientId"/> is issuing an operation now.</summary>
     /// <param name="clientId">The logical client.</param>
-    /// <param name="kind">Put, Delete or Get.</param>
+    /// <param name="kind">What the operation does.</param>
     /// <param name="key">The key.</param>
-    /// <param name="value">The value written by a Put (copied); <see langword="null"/> for other kinds.</param>
+    /// <param name="value">The value written by a Put or CompareAndSet (copied); <see langword="null"/> for other kinds.</param>
+    /// <param name="expectedValue">
+    /// For a CompareAndSet, the value the key must hold for the write to happen (copied), or <see langword="null"/> if
+    /// it must be absent; <see langword="null"/> for other kinds. A client that compares versions passes the value it
+    /// read together with the version (values are unique per write, so a version stands for one value).
+    /// </param>
     /// <returns>The handle to pass to <see cref="Complete"/>.</returns>
-    public PendingOperation Invoke(int clientId, OperationKind kind, string key, byte[]? value = null)
+    public PendingOperation Invoke(int clientId, OperationKind kind, string key, byte[]? value = null, byte[]? expectedValue = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!Enum.IsDefined(kind))
@@ -64,16 +69,22 @@ public sealed class HistoryRecorder
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown operation kind.");
         }
 
-        if ((kind == OperationKind.Put) != (value is not null))
+        if ((kind is OperationKind.Put or OperationKind.CompareAndSet) != (value is not null))
         {
-            throw new ArgumentException("A Put needs a value and only a Put has one.", nameof(value));
+            throw new ArgumentException("A Put or CompareAndSet needs a value and only those have one.", nameof(value));
+        }
+
+        if (expectedValue is not null && kind != OperationKind.CompareAndSet)
+        {
+            throw new ArgumentException("Only a CompareAndSet has an expected value.", nameof(expectedValue));
         }
 
         var copy = value?.ToArray();
+        var expectedCopy = expectedValue?.ToArray();
         lock (_lock)
         {
             // Reading the clock under the lock makes ids increase with invocation time, which keeps files readable.
-            var op = new PendingOperation(this, _operations.Count, clientId, kind, key, copy, _timeProvider.GetTimestamp());
+            var op = new PendingOperation(this, _operations.Count, clientId, kind, key, copy, expectedCopy, _timeProvider.GetTimestamp());
             _operations.Add(op);
             return op;
         }
@@ -87,7 +98,8 @@ public sealed class HistoryRecorder
     /// </param>
     /// <param name="result">
     /// For an Ok Get, <see cref="OperationResult.Read"/> or <see cref="OperationResult.Absent"/>; for an Ok Delete,
-    /// optionally <see cref="OperationResult.Deleted"/>; otherwise <see cref="OperationResult.None"/>.
+    /// optionally <see cref="OperationResult.Deleted"/>; for an Ok CompareAndSet, <see cref="OperationResult.CompareAndSet"/>;
+    /// for an Ok Increment, <see cref="OperationResult.Incremented"/>; otherwise <see cref="OperationResult.None"/>.
     /// </param>
     /// <exception cref="ArgumentException">The result does not fit the operation, or it belongs to another recorder.</exception>
     /// <exception cref="InvalidOperationException">The operation was already completed.</exception>
@@ -108,6 +120,8 @@ public sealed class HistoryRecorder
         {
             (OperationOutcome.Ok, OperationKind.Get) => result.Kind == OperationResultKind.Read,
             (OperationOutcome.Ok, OperationKind.Delete) => result.Kind is OperationResultKind.None or OperationResultKind.Delete,
+            (OperationOutcome.Ok, OperationKind.CompareAndSet) => result.Kind == OperationResultKind.CompareAndSet,
+            (OperationOutcome.Ok, OperationKind.Increment) => result.Kind == OperationResultKind.Increment,
             _ => result.Kind == OperationResultKind.None,
         };
         if (!expected)

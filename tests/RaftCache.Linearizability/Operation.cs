@@ -15,14 +15,20 @@ public sealed class Operation
     /// <summary>Creates an operation, checking that its fields fit together.</summary>
     /// <param name="id">Identifies the operation within its history; used in explanations and files.</param>
     /// <param name="clientId">The logical client that issued it.</param>
-    /// <param name="kind">Put, Delete or Get.</param>
+    /// <param name="kind">What the operation does.</param>
     /// <param name="key">The key operated on.</param>
-    /// <param name="value">The value written by a Put; <see langword="null"/> for other kinds.</param>
+    /// <param name="value">The value written by a Put or CompareAndSet; <see langword="null"/> for other kinds.</param>
     /// <param name="invokedAt">Clock ticks when the client issued the operation.</param>
     /// <param name="completedAt">Clock ticks when the client saw the outcome; <see langword="null"/> if it never did.</param>
     /// <param name="outcome">How the operation ended.</param>
     /// <param name="readValue">For an Ok Get, the value read; <see langword="null"/> means absent.</param>
     /// <param name="existed">For an Ok Delete, whether the key existed, if the cache reports it.</param>
+    /// <param name="expectedValue">
+    /// For a CompareAndSet, the value the key must hold for the write to happen; <see langword="null"/> means the key
+    /// must be absent. Always <see langword="null"/> for other kinds.
+    /// </param>
+    /// <param name="succeeded">For an Ok CompareAndSet (required), whether it set the value.</param>
+    /// <param name="number">For an Ok Increment (required), the value it returned.</param>
     /// <exception cref="ArgumentException">The fields contradict each other (see the parameter descriptions).</exception>
     public Operation(
         long id,
@@ -34,7 +40,10 @@ public sealed class Operation
         long? completedAt,
         OperationOutcome outcome,
         byte[]? readValue = null,
-        bool? existed = null)
+        bool? existed = null,
+        byte[]? expectedValue = null,
+        bool? succeeded = null,
+        long? number = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (!Enum.IsDefined(kind))
@@ -47,9 +56,14 @@ public sealed class Operation
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome.");
         }
 
-        if ((kind == OperationKind.Put) != (value is not null))
+        if ((kind is OperationKind.Put or OperationKind.CompareAndSet) != (value is not null))
         {
-            throw new ArgumentException("A Put needs a value and only a Put has one.", nameof(value));
+            throw new ArgumentException("A Put or CompareAndSet needs a value and only those have one.", nameof(value));
+        }
+
+        if (expectedValue is not null && kind != OperationKind.CompareAndSet)
+        {
+            throw new ArgumentException("Only a CompareAndSet has an expected value.", nameof(expectedValue));
         }
 
         if (completedAt is long end && end < invokedAt)
@@ -72,6 +86,16 @@ public sealed class Operation
             throw new ArgumentException("Only an Ok Delete reports whether the key existed.", nameof(existed));
         }
 
+        if ((kind == OperationKind.CompareAndSet && outcome == OperationOutcome.Ok) != (succeeded is not null))
+        {
+            throw new ArgumentException("An Ok CompareAndSet reports whether it succeeded, and only it does.", nameof(succeeded));
+        }
+
+        if ((kind == OperationKind.Increment && outcome == OperationOutcome.Ok) != (number is not null))
+        {
+            throw new ArgumentException("An Ok Increment reports the value it returned, and only it does.", nameof(number));
+        }
+
         Id = id;
         ClientId = clientId;
         Kind = kind;
@@ -82,6 +106,9 @@ public sealed class Operation
         Outcome = outcome;
         ReadValue = readValue;
         Existed = existed;
+        ExpectedValue = expectedValue;
+        Succeeded = succeeded;
+        Number = number;
     }
 
     /// <summary>Identifies the operation within its history.</summary>
@@ -90,13 +117,13 @@ public sealed class Operation
     /// <summary>The logical client that issued the operation.</summary>
     public int ClientId { get; }
 
-    /// <summary>Put, Delete or Get.</summary>
+    /// <summary>What the operation does.</summary>
     public OperationKind Kind { get; }
 
     /// <summary>The key operated on.</summary>
     public string Key { get; }
 
-    /// <summary>The value written by a Put; <see langword="null"/> for Delete and Get.</summary>
+    /// <summary>The value written by a Put or CompareAndSet; <see langword="null"/> for the other kinds.</summary>
     public byte[]? Value { get; }
 
     /// <summary>Clock ticks when the client issued the operation.</summary>
@@ -117,6 +144,18 @@ public sealed class Operation
     /// <summary>For an Ok Delete whose cache reports it: whether the key existed. <see langword="null"/> otherwise.</summary>
     public bool? Existed { get; }
 
+    /// <summary>
+    /// For a CompareAndSet: the value the key must hold for the write to happen, or <see langword="null"/> if it must be
+    /// absent. <see langword="null"/> for the other kinds.
+    /// </summary>
+    public byte[]? ExpectedValue { get; }
+
+    /// <summary>For an Ok CompareAndSet: whether it set the value. <see langword="null"/> otherwise.</summary>
+    public bool? Succeeded { get; }
+
+    /// <summary>For an Ok Increment: the key's value after it, as the cache returned it. <see langword="null"/> otherwise.</summary>
+    public long? Number { get; }
+
     /// <summary>A one-line description, e.g. <c>#12 client 3: Get(k1) -> "v7" [100, 250]</c>.</summary>
     public override string ToString()
     {
@@ -127,11 +166,22 @@ public sealed class Operation
             text.Append(", ").Append(ValueText.Format(Value));
         }
 
+        if (Kind == OperationKind.CompareAndSet)
+        {
+            text.Append(", expected ").Append(ValueText.Format(ExpectedValue));
+        }
+
         text.Append(')');
         switch (Outcome)
         {
             case OperationOutcome.Ok when Kind == OperationKind.Get:
                 text.Append(" -> ").Append(ValueText.Format(ReadValue));
+                break;
+            case OperationOutcome.Ok when Succeeded is bool succeeded:
+                text.Append(succeeded ? " -> set" : " -> not set");
+                break;
+            case OperationOutcome.Ok when Number is long number:
+                text.Append(CultureInfo.InvariantCulture, $" -> {number}");
                 break;
             case OperationOutcome.Ok when Existed is bool existed:
                 text.Append(existed ? " -> existed" : " -> did not exist");

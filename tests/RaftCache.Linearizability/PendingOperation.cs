@@ -6,7 +6,7 @@ namespace RaftCache.Linearizability;
 /// </summary>
 public sealed class PendingOperation
 {
-    internal PendingOperation(HistoryRecorder owner, long id, int clientId, OperationKind kind, string key, byte[]? value, long invokedAt)
+    internal PendingOperation(HistoryRecorder owner, long id, int clientId, OperationKind kind, string key, byte[]? value, byte[]? expectedValue, long invokedAt)
     {
         Owner = owner;
         Id = id;
@@ -14,6 +14,7 @@ public sealed class PendingOperation
         Kind = kind;
         Key = key;
         Value = value;
+        ExpectedValue = expectedValue;
         InvokedAt = invokedAt;
     }
 
@@ -23,7 +24,7 @@ public sealed class PendingOperation
     /// <summary>The logical client that issued the operation.</summary>
     public int ClientId { get; }
 
-    /// <summary>Put, Delete or Get.</summary>
+    /// <summary>What the operation does.</summary>
     public OperationKind Kind { get; }
 
     /// <summary>The key operated on.</summary>
@@ -35,6 +36,8 @@ public sealed class PendingOperation
     internal HistoryRecorder Owner { get; }
 
     internal byte[]? Value { get; }
+
+    internal byte[]? ExpectedValue { get; }
 
     // Written once, under the recorder's lock.
     internal bool IsCompleted { get; private set; }
@@ -54,6 +57,6 @@ public sealed class PendingOperation
     }
 
     internal Operation ToOperation() => IsCompleted
-        ? new Operation(Id, ClientId, Kind, Key, Value, InvokedAt, CompletedAt, Outcome, Result.Value, Result.Existed)
-        : new Operation(Id, ClientId, Kind, Key, Value, InvokedAt, completedAt: null, OperationOutcome.Unknown);
+        ? new Operation(Id, ClientId, Kind, Key, Value, InvokedAt, CompletedAt, Outcome, Result.Value, Result.Existed, ExpectedValue, Result.Succeeded, Result.Number)
+        : new Operation(Id, ClientId, Kind, Key, Value, InvokedAt, completedAt: null, OperationOutcome.Unknown, expectedValue: ExpectedValue);
 }

@@ -24,12 +24,18 @@ namespace RaftCache.Linearizability;
 /// state is the id of the current value (values are interned per key) or <see cref="Absent"/>, so a state costs an int
 /// to hash and compare instead of the value's bytes.
 /// </para>
+/// <para>
+/// Compare-and-set: <c>CompareAndSet(v, expected e)</c> sets the value to v if the state is e (a value, or absent) and
+/// otherwise leaves it alone. A known success needs the state to be e, a known failure needs it not to be e, and an
+/// Unknown one, if placed, does whatever the state dictates. Every expected value has an id of its own, never
+/// <see cref="Unread"/>, so "the state is e" is an exact comparison of ints.
+/// </para>
 /// </remarks>
 internal sealed class RegisterSearch
 {
     private const int Absent = -1;
 
-    /// <summary>The state of a register holding a value that no Get read (see <see cref="Create"/>).</summary>
+    /// <summary>The state of a register holding a value that no Get read and no CompareAndSet expects (see <see cref="Create"/>).</summary>
     private const int Unread = -2;
     private const int Nil = -1;
     private const int NoGuard = int.MinValue;
@@ -43,8 +49,17 @@ internal sealed class RegisterSearch
     private readonly Operation[] _ops;
     private readonly OperationKind[] _kinds;
 
-    /// <summary>Put: id of the value written. Get: id of the value read, or Absent. Delete: 1 existed, 0 not, -1 unknown.</summary>
+    /// <summary>
+    /// Put and CompareAndSet: id of the value written. Get: id of the value read, or Absent. Delete: 1 existed, 0 not,
+    /// -1 unknown.
+    /// </summary>
     private readonly int[] _arguments;
+
+    /// <summary>CompareAndSet: id of the expected value, or Absent.</summary>
+    private readonly int[] _expected;
+
+    /// <summary>CompareAndSet: 1 succeeded, 0 failed, -1 unknown (an Unknown outcome).</summary>
+    private readonly sbyte[] _succeeded;
     private readonly bool[] _completed;
     private readonly int _completedCount;
     private readonly List<byte[]> _values;
@@ -60,12 +75,14 @@ internal sealed class RegisterSearch
     private int[] _stuckCandidates = [];
     private int _stuckBlocker = Nil;
 
-    private RegisterSearch(string key, Operation[] ops, List<byte[]> values, int[] arguments)
+    private RegisterSearch(string key, Operation[] ops, List<byte[]> values, int[] arguments, int[] expected, sbyte[] succeeded)
     {
         _key = key;
         _ops = ops;
         _values = values;
         _arguments = arguments;
+        _expected = expected;
+        _succeeded = succeeded;
         var n = ops.Length;
         _kinds = new OperationKind[n];
         _completed = new bool[n];
@@ -78,7 +95,7 @@ internal sealed class RegisterSearch
             _kinds[i] = ops[i].Kind;
             _completed[i] = ops[i].Outcome == OperationOutcome.Ok;
             _completedCount += _completed[i] ? 1 : 0;
-            if (_kinds[i] == OperationKind.Put)
+            if (_kinds[i] is OperationKind.Put or OperationKind.CompareAndSet)
             {
                 _writtenValues.Add(arguments[i]);
             }
@@ -119,58 +136,96 @@ internal sealed class RegisterSearch
             .ThenBy(op => op.Id)
             .ToList();
 
-        // Only values some Get read get an id of their own; every other value a Put writes is Unread. No Get can tell
-        // two unread values apart and a Delete only asks whether there is a value, so the register states they stand
-        // for have the same futures, and giving them one id lets the memoization merge them: the order of concurrent
-        // writes nobody read stops mattering.
+        // Only values some Get read, or some CompareAndSet expects, get an id of their own; every other value a Put or
+        // CompareAndSet writes is Unread. No Get can tell two unread values apart, no CompareAndSet expects either, and a
+        // Delete only asks whether there is a value, so the register states they stand for have the same futures, and
+        // giving them one id lets the memoization merge them: the order of concurrent writes nobody read stops mattering.
+        // An expected value must have its own id even when only an Unknown CompareAndSet expects it: otherwise an unread
+        // state would compare equal to it.
         var valueIds = new Dictionary<byte[], int>(ByteArrayComparer.Instance);
         var values = new List<byte[]>();
-        var absenceObserved = false;
-        var existenceObserved = false;
-        foreach (var op in relevant.Where(op => op.Outcome == OperationOutcome.Ok))
+        void Intern(byte[] value)
         {
-            if (op.Kind == OperationKind.Get)
+            if (valueIds.TryAdd(value, values.Count))
             {
-                if (op.ReadValue is null)
-                {
-                    absenceObserved = true;
-                }
-                else if (valueIds.TryAdd(op.ReadValue, values.Count))
-                {
-                    values.Add(op.ReadValue);
-                }
+                values.Add(value);
             }
-            else if (op.Kind == OperationKind.Delete && op.Existed is bool existed)
+        }
+
+        foreach (var op in relevant)
+        {
+            if (op.Kind == OperationKind.Get && op.ReadValue is not null)
             {
-                absenceObserved |= !existed;
-                existenceObserved |= existed;
+                Intern(op.ReadValue);
+            }
+            else if (op.Kind == OperationKind.CompareAndSet && op.ExpectedValue is not null)
+            {
+                Intern(op.ExpectedValue);
             }
         }
 
         int ValueId(byte[] value) => valueIds.TryGetValue(value, out var id) ? id : Unread;
 
-        // An Unknown write that nothing can observe is equivalent to one never applied, so it is dropped up front.
-        // Placing an Unknown Put of an unread value can only matter to a Delete that reports the key existed, and
-        // placing an Unknown Delete only to a Get that read absent or a Delete that reports the key did not exist; any
-        // other operation placed after it either ignores the state or would be inconsistent with it.
-        relevant.RemoveAll(op => op.Outcome == OperationOutcome.Unknown
-            && (op.Kind == OperationKind.Put
-                ? !existenceObserved && ValueId(op.Value!) == Unread
-                : !absenceObserved));
+        // An Unknown write that nothing can observe is equivalent to one never applied, so it is dropped up front. Take a
+        // linearization that places such a write w, and the operations after it up to the next Put or Delete (which set
+        // the state whatever it was). Without w they see the state before w instead of w's; that is still a
+        // linearization if no completed operation among them needed w's state, once every Unknown CompareAndSet among
+        // them that w's state made a no-op is left unapplied (it may never have been applied):
+        // - w a Put of an unread value, or an Unknown CompareAndSet writing one (when it applies, it is such a Put):
+        //   until the next Put or Delete no Get can read the state and no CompareAndSet can apply (none reads or expects
+        //   an unread value), so only an operation that asks whether the key exists, or whether it differs from some
+        //   value, can need w: a Delete reporting that the key existed, or any failed CompareAndSet (expected absent:
+        //   the key exists; expected e: the value is not e).
+        // - w an Unknown Delete: the key is absent until the next Put or Delete or a CompareAndSet expecting absent, so
+        //   the operations that can need w are a Get that read absent, a Delete reporting the key did not exist, a
+        //   CompareAndSet expecting absent that succeeded (or, Unknown, may have: an Unknown Delete can enable an
+        //   Unknown put-if-absent whose value is read later), and a failed CompareAndSet expecting a value.
+        var absenceObserved = false;
+        var existenceObserved = false;
+        foreach (var op in relevant)
+        {
+            switch (op.Kind)
+            {
+                case OperationKind.Get when op.Outcome == OperationOutcome.Ok:
+                    absenceObserved |= op.ReadValue is null;
+                    break;
+                case OperationKind.Delete when op.Existed is bool existed:
+                    absenceObserved |= !existed;
+                    existenceObserved |= existed;
+                    break;
+                case OperationKind.CompareAndSet when op.Succeeded == false:
+                    absenceObserved |= op.ExpectedValue is not null;
+                    existenceObserved = true;
+                    break;
+                case OperationKind.CompareAndSet:
+                    absenceObserved |= op.ExpectedValue is null;
+                    break;
+            }
+        }
+
+        relevant.RemoveAll(op => op.Outcome == OperationOutcome.Unknown && op.Kind switch
+        {
+            OperationKind.Put or OperationKind.CompareAndSet => !existenceObserved && ValueId(op.Value!) == Unread,
+            _ => !absenceObserved,
+        });
 
         var ops = relevant.ToArray();
         var arguments = new int[ops.Length];
+        var expected = new int[ops.Length];
+        var succeeded = new sbyte[ops.Length];
         for (var i = 0; i < ops.Length; i++)
         {
             arguments[i] = ops[i].Kind switch
             {
-                OperationKind.Put => ValueId(ops[i].Value!),
+                OperationKind.Put or OperationKind.CompareAndSet => ValueId(ops[i].Value!),
                 OperationKind.Get => ops[i].ReadValue is null ? Absent : ValueId(ops[i].ReadValue!),
                 _ => ops[i].Existed switch { true => 1, false => 0, null => -1 },
             };
+            expected[i] = ops[i].ExpectedValue is { } e ? ValueId(e) : Absent;
+            succeeded[i] = ops[i].Succeeded switch { true => 1, false => 0, null => -1 };
         }
 
-        return new RegisterSearch(key, ops, values, arguments);
+        return new RegisterSearch(key, ops, values, arguments, expected, succeeded);
     }
 
     /// <summary>Runs the search until it finds a linearization, proves there is none, or passes the deadline.</summary>
@@ -182,20 +237,30 @@ internal sealed class RegisterSearch
     /// keeps the search complete, so a failure is still a proof.
     /// </para>
     /// <para>
-    /// Reads first: if a minimal Get is consistent with the current state it is placed now and nothing else is tried at
-    /// this node. A Get does not change the state, so in any successful continuation it can be moved to the front: it
-    /// reads the same state there, and being minimal, nothing had to precede it.
+    /// Reads first: if a minimal read (a Get, or a CompareAndSet known to have failed) is consistent with the current
+    /// state it is placed now and nothing else is tried at this node. A read does not change the state, so in any
+    /// successful continuation it can be moved to the front: it sees the same state there, and being minimal, nothing
+    /// had to precede it.
     /// </para>
     /// <para>
-    /// Unknown writes only when observed at once: in a linearization an Unknown write that is not immediately followed
-    /// by a completed operation that needs it (a Get or Delete whose result is wrong without it and right with it) can
-    /// be dropped, or the next write overwrites it anyway. So after placing an Unknown write (a "guarded" node, whose
-    /// guard is the state before it) only such an observer may come next, and an Unknown write is tried only when one
-    /// is minimal.
+    /// Unknown writes only when observed at once: after placing an Unknown write (a "guarded" node, whose guard is the
+    /// state before it) only an observer of it may come next, and an Unknown write is tried only when one is minimal.
+    /// An observer is a completed operation that is inconsistent with the state before the write and consistent with
+    /// the state after it (a Get, a Delete reporting whether the key existed, a CompareAndSet with a known result), or
+    /// an Unknown CompareAndSet that would fail before the write and succeeds after it. Complete, because any
+    /// linearization can be rewritten into one of that shape: take an Unknown write w followed by an operation y that is
+    /// not an observer of it. If y is a completed read consistent with the state before w, swap them (w moves later;
+    /// its window never ends). If y is a Put, a Delete consistent with the state before w (both leave Absent), or a
+    /// CompareAndSet that succeeds from both states (it writes the same value), drop w. If y is an Unknown
+    /// CompareAndSet that does nothing after w, drop y instead (it may never have been applied). Otherwise y is an
+    /// observer. Each rewrite shortens the linearization or moves an Unknown write later, so they end; an Unknown write
+    /// left last is dropped. An Unknown CompareAndSet observer is itself an Unknown write, so what follows it must
+    /// observe it in turn: a chain of them ends in a completed observer.
     /// </para>
     /// <para>
     /// Interchangeable Unknown writes: all Unknown Deletes are alike, and so are all Unknown Puts of unread values, once
-    /// they have been invoked. At each node only the earliest of each class is tried.
+    /// they have been invoked. At each node only the earliest of each class is tried. Unknown CompareAndSets are each
+    /// their own class: whether one applies depends on what it expects.
     /// </para>
     /// </remarks>
     public KeyCheckResult Run(long deadline, CancellationToken cancellationToken)
@@ -238,7 +303,7 @@ internal sealed class RegisterSearch
                 arrived = false;
                 next = 0;
                 count = 0;
-                var get = guard == NoGuard ? FirstConsistentGet(state) : Nil;
+                var get = guard == NoGuard ? FirstConsistentRead(state) : Nil;
                 forced = get != Nil;
                 for (var node = forced ? get : _next[head]; node != Nil && (node & 1) == 0; node = _next[node])
                 {
@@ -362,13 +427,17 @@ internal sealed class RegisterSearch
         }
     }
 
-    /// <summary>The first minimal call that is a Get consistent with <paramref name="state"/>, or Nil.</summary>
-    private int FirstConsistentGet(int state)
+    /// <summary>
+    /// The first minimal call that is a read consistent with <paramref name="state"/>: a Get of it, or a CompareAndSet
+    /// known to have failed that expects something else. Nil if none.
+    /// </summary>
+    private int FirstConsistentRead(int state)
     {
         for (var node = _next[2 * _ops.Length]; node != Nil && (node & 1) == 0; node = _next[node])
         {
             var op = node >> 1;
-            if (_kinds[op] == OperationKind.Get && _arguments[op] == state)
+            if (_kinds[op] == OperationKind.Get ? _arguments[op] == state
+                : _kinds[op] == OperationKind.CompareAndSet && _succeeded[op] == 0 && _expected[op] != state)
             {
                 return node;
             }
@@ -414,19 +483,20 @@ internal sealed class RegisterSearch
     }
 
     /// <summary>
-    /// Whether <paramref name="op"/> is a completed Get, or Delete with a known result, that is inconsistent with
-    /// <paramref name="before"/> but consistent with <paramref name="after"/>: it needs the Unknown write in between.
+    /// Whether <paramref name="op"/> needs the Unknown write that took the state from <paramref name="before"/> to
+    /// <paramref name="after"/>: a completed operation inconsistent with <paramref name="before"/> but consistent with
+    /// <paramref name="after"/> (only a Get, a Delete with a known result or a CompareAndSet can be), or an Unknown
+    /// CompareAndSet that applies after it but not before.
     /// </summary>
     private bool IsObserver(int op, int before, int after) =>
         _completed[op]
-        && (_kinds[op] == OperationKind.Get || (_kinds[op] == OperationKind.Delete && _arguments[op] >= 0))
-        && !TryStep(before, op, out _)
-        && TryStep(after, op, out _);
+            ? !TryStep(before, op, out _) && TryStep(after, op, out _)
+            : _kinds[op] == OperationKind.CompareAndSet && _expected[op] == after && _expected[op] != before;
 
     /// <summary>For an Unknown write in a class of interchangeable ones, the class's bit; otherwise 0.</summary>
     private int UnknownClass(int op) =>
         _kinds[op] == OperationKind.Delete ? UnknownDeletes
-        : _arguments[op] == Unread ? UnknownUnreadPuts
+        : _kinds[op] == OperationKind.Put && _arguments[op] == Unread ? UnknownUnreadPuts
         : 0;
 
     /// <summary>The register model's step: whether <paramref name="op"/> is consistent with <paramref name="state"/>.</summary>
@@ -442,6 +512,10 @@ internal sealed class RegisterSearch
             case OperationKind.Get:
                 newState = state;
                 return argument == state;
+            case OperationKind.CompareAndSet:
+                var matches = state == _expected[op];
+                newState = matches ? argument : state;
+                return _succeeded[op] < 0 || (_succeeded[op] == 1) == matches;
             default:
                 newState = Absent;
                 return argument < 0 || (argument == 1) == (state != Absent);
@@ -524,8 +598,14 @@ internal sealed class RegisterSearch
             reason = $"read {StateText(_arguments[op])} but the value is {StuckValueText()}";
             if (_arguments[op] != Absent && !_writtenValues.Contains(_arguments[op]))
             {
-                reason += " (no Put in the history writes the value read)";
+                reason += " (no Put or CompareAndSet in the history writes the value read)";
             }
+        }
+        else if (operation.Kind == OperationKind.CompareAndSet)
+        {
+            reason = operation.Succeeded == true
+                ? $"expected {StateText(_expected[op])} and set the value, but the value is {StuckValueText()}"
+                : $"expected {StateText(_expected[op])} and did not set the value, but that is the value";
         }
         else
         {
@@ -554,16 +634,23 @@ internal sealed class RegisterSearch
     /// <summary>The value after <see cref="_stuckPrefix"/>, replayed so that it is shown even when no Get read it.</summary>
     private string StuckValueText()
     {
-        for (var i = _stuckPrefix.Length - 1; i >= 0; i--)
+        // Replayed on ids, which decide the steps, alongside the bytes, which are what a person wants to see.
+        var state = Absent;
+        byte[]? value = null;
+        foreach (var call in _stuckPrefix)
         {
-            var op = _ops[_stuckPrefix[i] >> 1];
-            if (op.Kind != OperationKind.Get)
+            var op = call >> 1;
+            var applies = _kinds[op] is OperationKind.Put or OperationKind.Delete
+                || (_kinds[op] == OperationKind.CompareAndSet && state == _expected[op]);
+            if (applies)
             {
-                return ValueText.Format(op.Value);
+                value = _ops[op].Value;
             }
+
+            TryStep(state, op, out state);
         }
 
-        return ValueText.Format(null);
+        return ValueText.Format(value);
     }
 
     private int CompareEvents(int a, int b)

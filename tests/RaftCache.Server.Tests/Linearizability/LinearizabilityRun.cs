@@ -155,6 +155,17 @@ internal sealed class LinearizabilityRun(int seed, LinearizabilitySettings setti
         }
 
         if (unknownWrites < 1) _problems.Add("No write had an unknown outcome, although the leader was killed while writes were in flight.");
+
+        // Compare-and-set and increments must have been exercised both ways: a check of sets that all failed, or of a
+        // counter nobody incremented, would prove little.
+        var casSet = operations.Count(op => op.Succeeded == true);
+        var casNotSet = operations.Count(op => op.Succeeded == false);
+        var increments = operations.Count(op => op.Kind == OperationKind.Increment && op.Outcome == OperationOutcome.Ok);
+        Note($"compare-and-sets: {casSet} set ({operations.Count(op => op.Succeeded == true && op.ExpectedValue is null)} of them put-if-absent), {casNotSet} not set, "
+            + $"{operations.Count(op => op.Kind == OperationKind.CompareAndSet && op.Outcome == OperationOutcome.Unknown)} unknown; increments: {increments} ok, "
+            + $"{operations.Count(op => op.Kind == OperationKind.Increment && op.Outcome == OperationOutcome.Unknown)} unknown");
+        if (casSet < 1 || casNotSet < 1) _problems.Add($"Compare-and-set was not exercised both ways: {casSet} set, {casNotSet} not set.");
+        if (settings.CounterKeys > 0 && increments < 1) _problems.Add("No increment succeeded.");
         if (workload is not null)
         {
             var (calls, commands) = workload.Batches;

@@ -52,6 +52,9 @@ public sealed record LinearizabilitySettings
     /// </summary>
     public int Keys { get; init; } = 4;
 
+    /// <summary>Counter keys, apart from <see cref="Keys"/>: only increments of one and gets (15 % of the operations).</summary>
+    public int CounterKeys { get; init; } = 2;
+
     /// <summary>Silos at start: three voters and one learner, so that a voter can be lost without shrinking the group.</summary>
     public int InitialSilos { get; init; } = 4;
 
