@@ -74,17 +74,8 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        RequireKey(key);
-        if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
-        var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
-        return reply.Status == CacheStatusCode.Ok ? reply.Value : throw RaftCacheException.From(reply);
-    }
+    public async Task<byte[]?> GetAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(key, consistency, cancellationToken).ConfigureAwait(false)).Value;
 
     /// <inheritdoc/>
     public async Task<string?> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
@@ -108,6 +99,12 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     /// <inheritdoc/>
     public async Task<CacheEntry?> GetEntryAsync(byte[] key, ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default)
     {
+        var reply = await ReadAsync(key, consistency, cancellationToken).ConfigureAwait(false);
+        return reply.Value is { } value ? new CacheEntry(value, reply.Version, reply.TimeToLive, reply.SlidingExpiration) : null;
+    }
+
+    private async Task<CacheReply> ReadAsync(byte[] key, ReadConsistency consistency, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
@@ -115,8 +112,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
         CheckKey(key, limits);
         var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
-        if (reply.Status != CacheStatusCode.Ok) throw RaftCacheException.From(reply);
-        return reply.Value is { } value ? new CacheEntry(value, reply.Version, reply.TimeToLive, reply.SlidingExpiration) : null;
+        return reply.Status == CacheStatusCode.Ok ? reply : throw RaftCacheException.From(reply);
     }
 
     /// <inheritdoc/>
@@ -441,7 +437,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
             throw new CacheArgumentException($"The key has {key.Length} bytes; the cluster's limit is {limits.MaxKeyBytes}. Nothing was sent.");
     }
 
-    private static byte[] Utf8(string text, string what)
+    internal static byte[] Utf8(string text, string what)
     {
         ArgumentNullException.ThrowIfNull(text, what);
         try

@@ -30,16 +30,5 @@ public static class RaftCacheClientExtensions
         return Encoding.UTF8.GetString(value);
     }
 
-    private static byte[] Utf8(string text, string what)
-    {
-        ArgumentNullException.ThrowIfNull(text, what);
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(text);
-        }
-        catch (EncoderFallbackException e)
-        {
-            throw new CacheArgumentException($"The {what} is not valid UTF-16: it has a lone surrogate at index {e.Index}, which has no UTF-8 encoding.");
-        }
-    }
+    private static byte[] Utf8(string text, string what) => RaftCacheClient.Utf8(text, what);
 }

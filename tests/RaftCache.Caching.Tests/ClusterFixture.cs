@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,7 +44,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         await _cluster.DeployAsync();
 
         // Ready when the group has its three voters and a write and a linearizable read go through.
-        await Wait.UntilAsync(async () =>
+        await Eventually.WaitAsync(async () =>
         {
             var status = await Cache.GetStatusAsync();
             if (status.LeaderOf(0) is not { } leader || leader.Voters.Length != 3) return false;
@@ -88,30 +87,5 @@ public sealed class ClusterFixture : IAsyncLifetime
         if (_cluster is null) return;
         await _cluster.StopAllSilosAsync();
         await _cluster.DisposeAsync();
-    }
-}
-
-/// <summary>Waiting on conditions with a deadline, never on fixed sleeps.</summary>
-public static class Wait
-{
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        Exception? last = null;
-        while (watch.Elapsed < timeout)
-        {
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
-            {
-                last = e;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Timed out after {timeout} waiting for {what}." + (last is null ? "" : $" Last error: {last.GetType().Name}: {last.Message}"));
     }
 }

@@ -310,7 +310,7 @@ public sealed class DistributedCacheTests(ClusterFixture fixture) : IClassFixtur
     private async Task<DateTimeOffset> WhenGoneAsync(string key)
     {
         var gone = DateTimeOffset.MinValue;
-        await Wait.UntilAsync(async () =>
+        await Eventually.WaitAsync(async () =>
         {
             if (await StoredAsync(key) is not null) return false;
             gone = DateTimeOffset.UtcNow;

@@ -104,7 +104,7 @@ public sealed class HybridCacheTests(ClusterFixture fixture) : IClassFixture<Clu
         Assert.Equal("original", stale);
 
         // ...until its local expiration, then finds L2 empty and computes.
-        await Wait.UntilAsync(async () => await B.GetOrCreateAsync(key, _ => ValueTask.FromResult("B computed"), Probe) == "B computed",
+        await Eventually.WaitAsync(async () => await B.GetOrCreateAsync(key, _ => ValueTask.FromResult("B computed"), Probe) == "B computed",
             TimeSpan.FromSeconds(30), "B's L1 copy to expire");
         Assert.True(bCopied.Elapsed >= local - TimeSpan.FromMilliseconds(50), $"B computed {bCopied.Elapsed} after it copied the value, before its local expiration");
     }
@@ -121,13 +121,13 @@ public sealed class HybridCacheTests(ClusterFixture fixture) : IClassFixture<Clu
 
     private static string NewKey() => "hc-" + Guid.NewGuid().ToString("N");
 
-    private Task WhenStoredAsync(string key) => Wait.UntilAsync(async () => await fixture.Cache.GetEntryAsync(Encoding.UTF8.GetBytes(key)) is not null,
+    private Task WhenStoredAsync(string key) => Eventually.WaitAsync(async () => await fixture.Cache.GetEntryAsync(Encoding.UTF8.GetBytes(key)) is not null,
         TimeSpan.FromSeconds(30), $"{key} to be written to RaftCache");
 
     private async Task<DateTimeOffset> WhenGoneAsync(string key)
     {
         var gone = DateTimeOffset.MinValue;
-        await Wait.UntilAsync(async () =>
+        await Eventually.WaitAsync(async () =>
         {
             if (await fixture.Cache.GetEntryAsync(Encoding.UTF8.GetBytes(key)) is not null) return false;
             gone = DateTimeOffset.UtcNow;

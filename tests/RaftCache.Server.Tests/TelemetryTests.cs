@@ -2,7 +2,6 @@ using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using RaftCache.Testing;
 
 namespace RaftCache.Server.Tests;
 
