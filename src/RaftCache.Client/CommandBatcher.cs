@@ -27,6 +27,14 @@ internal sealed class CommandBatcher : IDisposable
     private readonly Func<IRaftCacheGrain, CacheRequest[], TimeSpan, Task<CacheReply[]>> _send;
     private readonly FacadeSelector _facades;
     private readonly RaftCacheClientOptions _options;
+    /// <summary>
+    /// Calls one operation may go in: the first and, after attempt timeouts, two more through other gateways. Enough to
+    /// get past a frozen gateway and then a façade still waiting on the frozen leader, while the last attempt, sent
+    /// two attempt timeouts (4 s) after the first, is answered within the deadline (10 s) by a façade's request
+    /// timeout (5 s), with the defaults.
+    /// </summary>
+    internal const int MaxAttempts = 3;
+
     private readonly Lock _lock = new();
     private readonly Queue<Operation> _queue = new();
     private readonly HashSet<Call> _travelling = [];
@@ -122,8 +130,14 @@ internal sealed class CommandBatcher : IDisposable
                 }
 
                 if (batch is null) return;
-                foreach (var operation in batch) operation.Sent = true;
                 call = new Call(batch, Stopwatch.GetTimestamp(), DestinationGroup(batch));
+                foreach (var operation in batch)
+                {
+                    operation.Sent = true;
+                    operation.Latest = call;
+                    operation.Attempts++;
+                }
+
                 call.Key = _facades.Choose(call.Group);
                 _travelling.Add(call);
                 _travellingOnTime++;
@@ -200,16 +214,17 @@ internal sealed class CommandBatcher : IDisposable
     }
 
     /// <summary>
-    /// Ends <paramref name="operation"/> with <paramref name="reply"/>, unless the call is past its attempt timeout,
-    /// the operation was sent again, and the reply is a failure the newer attempt may turn into an answer (the façade
-    /// behind a frozen leader answers "unknown" at its own deadline while the resend is served by the new leader).
-    /// Such an operation still ends by its deadline (<see cref="Sweep"/>).
+    /// Ends <paramref name="operation"/> with <paramref name="reply"/>, unless the operation was sent again in a newer
+    /// call and the reply is a failure that newer attempt may turn into an answer (the façade behind a frozen leader
+    /// answers "unknown" at its own deadline while the resend is served by the new leader). The latest attempt's answer
+    /// always counts, so a failure every attempt reports (no quorum: "unavailable") reaches the caller as such. Such an
+    /// operation still ends by its deadline (<see cref="Sweep"/>).
     /// </summary>
     private void Finish(Call call, Operation operation, CacheReply reply)
     {
-        bool overdue;
-        lock (_lock) overdue = call.Overdue;
-        if (overdue && operation.CanResend && reply.Status is CacheStatusCode.OutcomeUnknown or CacheStatusCode.Unavailable) return;
+        bool superseded;
+        lock (_lock) superseded = !ReferenceEquals(operation.Latest, call);
+        if (superseded && reply.Status is CacheStatusCode.OutcomeUnknown or CacheStatusCode.Unavailable) return;
         operation.Complete(reply);
     }
 
@@ -249,13 +264,17 @@ internal sealed class CommandBatcher : IDisposable
                 (unanswered ??= []).Add(call.Key);
                 foreach (var operation in call.Operations)
                 {
-                    if (operation.IsDone || now >= operation.Deadline) continue;
+                    if (operation.IsDone || now >= operation.Deadline || !ReferenceEquals(operation.Latest, call)) continue;
                     if (!operation.CanResend)
                     {
                         (abandoned ??= []).Add(operation);
                         continue;
                     }
 
+                    // Bounded, so that the last attempt has time to be answered within the deadline: when no silo can
+                    // serve an operation (no quorum), each façade answers "unavailable" after its request timeout,
+                    // and an attempt still unanswered at the deadline would turn that into "outcome unknown".
+                    if (operation.Attempts >= MaxAttempts) continue;
                     _queue.Enqueue(operation);
                     resend = true;
                 }
@@ -322,6 +341,12 @@ internal sealed class CommandBatcher : IDisposable
 
         /// <summary>Whether the operation left in a call (set under the batcher's lock).</summary>
         public bool Sent { get; set; }
+
+        /// <summary>The newest call that carries it (under the batcher's lock).</summary>
+        public Call? Latest { get; set; }
+
+        /// <summary>Calls that carried it so far (under the batcher's lock).</summary>
+        public int Attempts { get; set; }
 
         public TaskCompletionSource<CacheReply> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

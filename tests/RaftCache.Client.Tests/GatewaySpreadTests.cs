@@ -171,6 +171,26 @@ public sealed class GatewaySpreadTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenEveryAttemptAnswersUnavailableLateTheWriteEndsUnavailableAfterABoundedNumberOfAttempts()
+    {
+        // No quorum: each façade answers "unavailable" at its own request timeout, later than the attempt timeout.
+        var deliveries = 0;
+        _cluster.BeforeWrite = async write =>
+        {
+            if (Encoding.UTF8.GetString(write.Key!) != "k") return null;
+            Interlocked.Increment(ref deliveries);
+            await Task.Delay(3 * Attempt);
+            return CacheReply.Fail(CacheStatusCode.Unavailable, "no leader with a quorum answered within the request timeout");
+        };
+        using var client = new RaftCacheClient(new ScriptedGrainFactory(_cluster), Options);
+        await client.PutAsync("warm", "session");
+
+        // The answer of the last attempt counts: the caller learns that nothing was applied, well before its deadline.
+        await Assert.ThrowsAsync<CacheUnavailableException>(() => client.PutAsync("k", "v").WaitAsync(Generous));
+        Assert.Equal(CommandBatcher.MaxAttempts, Volatile.Read(ref deliveries));
+    }
+
+    [Fact]
     public async Task AWriteCanceledWhileItsAttemptIsStuckOnAFrozenGatewayHasAnUnknownOutcome()
     {
         using var client = new RaftCacheClient(new ScriptedGrainFactory(A), new RaftCacheClientOptions { AttemptTimeout = TimeSpan.FromSeconds(20), CallTimeout = TimeSpan.FromSeconds(30) });
