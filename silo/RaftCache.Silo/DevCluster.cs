@@ -34,6 +34,8 @@ internal static class DevCluster
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var hosts = new List<IHost>();
+        LiveView? view = null;
+        string? viewNote = null;
         try
         {
             Console.WriteLine($"Starting a RaftCache development cluster of {plans.Count} silos on {options.Address}...");
@@ -41,6 +43,19 @@ internal static class DevCluster
             var first = SiloHost.Build(plans[0], args, ownsConsoleLifetime: false);
             hosts.Add(first);
             Program.ValidateOptions(first);
+            if (options.ViewListenUrl is { } url)
+            {
+                try
+                {
+                    view = await Program.StartViewAsync(url, first).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    // The view is an extra of the development cluster: a port in use (another cluster's view) does not stop it.
+                    viewNote = $"not started on {url}: {e.Message} (--view-port PORT chooses another port, --no-view turns it off)";
+                }
+            }
+
             await first.StartAsync(stopping.Token).ConfigureAwait(false);
             var others = plans.Skip(1).Select(plan => SiloHost.Build(plan, args, ownsConsoleLifetime: false)).ToList();
             hosts.AddRange(others);
@@ -48,7 +63,7 @@ internal static class DevCluster
 
             var raftOptions = Program.Service<IOptions<RaftCacheOptions>>(first).Value;
             var status = await WaitForLeaderAsync(Program.Service<IGrainFactory>(first), raftOptions.Groups, Math.Min(plans.Count, raftOptions.Voters), options.ReadyTimeout, stopping.Token).ConfigureAwait(false);
-            PrintReady(options, plans, status);
+            PrintReady(options, plans, status, view is not null ? $"{view.Url} (JSON: {view.Url}api/status)" : viewNote);
             await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(false);
             return Program.ExitOk;
         }
@@ -66,6 +81,7 @@ internal static class DevCluster
         }
         finally
         {
+            if (view is not null) await view.DisposeAsync().ConfigureAwait(false);
             await StopAllAsync(hosts, options.ShutdownTimeout).ConfigureAwait(false);
         }
     }
@@ -127,7 +143,7 @@ internal static class DevCluster
         throw new TimeoutException($"Not every one of the {groups} groups had a leader with {voters} voters within {timeout.TotalSeconds:0} s (last seen: {seen}{(lastError is null ? "" : "; last error: " + lastError)}).");
     }
 
-    private static void PrintReady(SiloHostOptions options, List<SiloPlan> plans, ClusterStatus status)
+    private static void PrintReady(SiloHostOptions options, List<SiloPlan> plans, ClusterStatus status, string? view)
     {
         Console.WriteLine($"RaftCache development cluster ready: {plans.Count} silos, Raft groups: {status.Groups.Length}, cluster id '{options.ClusterId}', localhost clustering (primary {plans[0].SiloEndpoint}).");
         foreach (var plan in plans)
@@ -139,6 +155,7 @@ internal static class DevCluster
         // The client finds the default ports by itself; other ports need --gateway.
         var gateway = options.GatewayPort == SiloHostOptions.DevGatewayPort ? "" : $" --gateway {plans[0].GatewayEndpoint}";
         Console.WriteLine($"Gateways: {string.Join(", ", plans.Select(p => p.GatewayEndpoint))}. Try: client/raftcache{gateway} status");
+        if (view is not null) Console.WriteLine($"Live view: {view}");
         Console.WriteLine("Press Ctrl+C to stop.");
     }
 }

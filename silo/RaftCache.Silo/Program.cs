@@ -41,6 +41,10 @@ internal static class Program
           --name NAME                      silo name
           --shutdown-timeout TIMESPAN      time allowed for a graceful stop (default 00:00:10)
           --ready-timeout TIMESPAN         dev: time allowed for the group to elect a leader (default 00:01:00)
+          --view-port PORT                 the live view, a web page of every group and replica (JSON: /api/status),
+                                           on --address: dev default 8080, 0 for none; silo: none unless given
+          --view-url URL                   the live view's address instead, e.g. http://0.0.0.0:8080 (no authentication)
+          --no-view                        no live view (the same as --view-port 0)
           --probe-timeout TIMESPAN         membership failure detection (Membership:ProbeTimeout)
           --missed-probes-limit N          membership failure detection (Membership:NumMissedProbesLimit)
           --table-refresh-timeout TIMESPAN membership failure detection (Membership:TableRefreshTimeout)
@@ -60,6 +64,8 @@ internal static class Program
             return ExitOk;
         }
 
+        // The one switch without a value; the configuration's command-line provider wants one.
+        args = [.. args.Select(a => a == "--no-view" ? "--view-port=0" : a)];
         var errors = new List<string>();
         CheckArguments(args, errors);
         if (errors.Count > 0) return InvalidOptions(errors);
@@ -101,9 +107,12 @@ internal static class Program
         if (errors.Count > 0) return Failed(errors);
 
         using var host = SiloHost.Build(plan, args, ownsConsoleLifetime: true);
+        LiveView? view = null;
         try
         {
             ValidateOptions(host);
+            // Before the silo, so that an address in use stops the start before the silo joins the cluster.
+            if (options.ViewListenUrl is { } url) view = await StartViewAsync(url, host).ConfigureAwait(false);
             await host.StartAsync().ConfigureAwait(false);
         }
         catch (OptionsValidationException e)
@@ -112,9 +121,12 @@ internal static class Program
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed([Describe(e)]);
+            if (view is not null) await view.DisposeAsync().ConfigureAwait(false);
+            return Failed([view is null && options.ViewListenUrl is { } url ? $"could not start the live view on {url}: {e.Message}" : Describe(e)]);
         }
 
+        await using var viewLifetime = view;
+        if (view is not null) Console.WriteLine($"Live view: {view.Url} (JSON: {view.Url}api/status)");
         var clustering = options.Clustering == ClusteringKind.Redis ? "redis" : $"localhost, primary {primary}";
         Console.WriteLine($"Silo ready: silo {plan.SiloEndpoint}, gateway {plan.GatewayEndpoint}, cluster {options.ClusterId}, clustering {clustering}.");
         await host.WaitForShutdownAsync().ConfigureAwait(false);
@@ -181,6 +193,15 @@ internal static class Program
     /// </summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     internal static void ValidateOptions(IHost host) => _ = host.Services.GetRequiredService<IOptions<RaftCacheOptions>>().Value;
+
+    /// <summary>Starts the live view on <paramref name="url"/>, reading the status through <paramref name="host"/>'s grain factory.</summary>
+    internal static Task<LiveView> StartViewAsync(string url, IHost host)
+    {
+        var configuration = Service<IConfiguration>(host);
+        // The façade waits up to RequestTimeout for each silo's answer; allow that and a margin.
+        var timeout = Service<IOptions<RaftCacheOptions>>(host).Value.RequestTimeout + TimeSpan.FromSeconds(5);
+        return LiveView.StartAsync(url, Service<IGrainFactory>(host), configuration, timeout);
+    }
 
     /// <summary>The services of a started silo host (for the development cluster's readiness check).</summary>
     internal static T Service<T>(IHost host) where T : notnull => host.Services.GetRequiredService<T>();

@@ -77,6 +77,20 @@ public sealed class SiloHostOptions
     /// <summary>Development cluster: how long to wait for a leader before giving up. Default 60 s.</summary>
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The live view's port on <see cref="Address"/>, or 0 for no view. Default: <see cref="LiveView.DevPort"/> (8080) in
+    /// the development cluster, none in deployment mode.
+    /// </summary>
+    public int? ViewPort { get; set; }
+
+    /// <summary>The live view's address as a Kestrel URL (for example <c>http://0.0.0.0:8080</c>); overrides <see cref="ViewPort"/>.</summary>
+    public string? ViewUrl { get; set; }
+
+    /// <summary>The live view's URL to listen on, or null for no view.</summary>
+    public string? ViewListenUrl => ViewUrl is { Length: > 0 } url ? url
+        : (ViewPort ?? (Mode == SiloMode.Dev ? LiveView.DevPort : 0)) is var port and > 0 ? new UriBuilder(Uri.UriSchemeHttp, Address, port).Uri.ToString()
+        : null;
+
     /// <summary>The command-line switches and the configuration keys they set.</summary>
     public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
@@ -93,6 +107,8 @@ public sealed class SiloHostOptions
         ["--name"] = "Silo:Name",
         ["--shutdown-timeout"] = "Silo:ShutdownTimeout",
         ["--ready-timeout"] = "Silo:ReadyTimeout",
+        ["--view-port"] = "Silo:ViewPort",
+        ["--view-url"] = "Silo:ViewUrl",
         ["--probe-timeout"] = "Membership:ProbeTimeout",
         ["--missed-probes-limit"] = "Membership:NumMissedProbesLimit",
         ["--table-refresh-timeout"] = "Membership:TableRefreshTimeout",
@@ -132,6 +148,9 @@ public sealed class SiloHostOptions
         if (string.IsNullOrWhiteSpace(ClusterId)) errors.Add("--cluster-id must not be empty.");
         if (string.IsNullOrWhiteSpace(ServiceId)) errors.Add("--service-id must not be empty.");
         if (ShutdownTimeout <= TimeSpan.Zero) errors.Add($"--shutdown-timeout must be positive (is {ShutdownTimeout}).");
+        if (ViewPort is < 0 or > 65535) errors.Add($"--view-port must be a TCP port, or 0 for no view (is {ViewPort}).");
+        if (ViewUrl is { Length: > 0 } viewUrl && (!Uri.TryCreate(viewUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            errors.Add($"--view-url must be an http:// or https:// URL such as http://127.0.0.1:8080 (is '{viewUrl}').");
         if (ReadyTimeout <= TimeSpan.Zero) errors.Add($"--ready-timeout must be positive (is {ReadyTimeout}).");
     }
 

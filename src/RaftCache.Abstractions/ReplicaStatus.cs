@@ -73,6 +73,9 @@ public sealed record ReplicaStatus
     /// <summary>Orleans messages the silo has sent since it started, to other silos and to clients.</summary>
     [Id(21)] public long OrleansMessagesSent { get; init; }
 
+    /// <summary>How many times the leader this replica knows has changed (to another member or to none) since the replica was created.</summary>
+    [Id(23)] public long LeaderChanges { get; init; }
+
     /// <summary>Whether this entry describes a replica, not a silo that holds none (<see cref="ReplicaRole.None"/> or <see cref="ReplicaRole.Joining"/>).</summary>
     public bool IsReplica => Role is not (ReplicaRole.None or ReplicaRole.Joining);
 }

@@ -54,14 +54,17 @@ public sealed class DeploymentCluster : IAsyncDisposable
     /// <summary>The test's Orleans client, for further cache clients over it.</summary>
     public IGrainFactory Grains => _client!.Services.GetRequiredService<IClusterClient>();
 
-    /// <summary>Starts <paramref name="silos"/> silo processes with <paramref name="failureDetection"/> (<see cref="FastFailureDetection"/> if null) and connects the client.</summary>
-    public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silo processes with <paramref name="failureDetection"/> (<see cref="FastFailureDetection"/>
+    /// if null), the first one with <paramref name="firstSiloArgs"/> too, and connects the client.
+    /// </summary>
+    public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null, IReadOnlyList<string>? firstSiloArgs = null)
     {
         var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection);
         try
         {
             // The first silo alone, so that it is the oldest and the one that creates the group.
-            await cluster.StartSiloAsync();
+            await cluster.StartSiloAsync(firstSiloArgs);
             await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.StartSiloAsync()));
             await cluster.ConnectClientAsync();
             return cluster;
@@ -73,7 +76,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
         }
     }
 
-    public async Task<SiloInstance> StartSiloAsync()
+    public async Task<SiloInstance> StartSiloAsync(IReadOnlyList<string>? extraArgs = null)
     {
         var index = Interlocked.Increment(ref _started);
         var name = $"silo{index}";
@@ -87,6 +90,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
             "--RaftCache:TickInterval=00:00:00.050", "--RaftCache:BootstrapStableFor=00:00:00.500",
             "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=" + Deadlines.SiloRequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             "--Logging:LogLevel:RaftCache=Information",
+            .. extraArgs ?? [],
         ];
         var process = ChildProcess.Start(name, BuiltPrograms.SiloDll, args, readyLine: "Silo ready");
         var silo = new SiloInstance(name, siloPort, gatewayPort, process);

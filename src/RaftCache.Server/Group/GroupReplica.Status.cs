@@ -43,6 +43,7 @@ internal sealed partial class GroupReplica
             CacheBytes = stats.TotalBytes,
             LogBytes = _storage.Log.LogBytes,
             StateDigest = cache.ComputeDigest(),
+            LeaderChanges = _leaderChanges,
         };
     }
 }

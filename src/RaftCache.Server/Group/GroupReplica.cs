@@ -39,6 +39,7 @@ internal sealed partial class GroupReplica
     private string? _fault;
     private SiloAddress? _leaderSilo;
     private TaskCompletionSource? _leaderChanged;
+    private long _leaderChanges;
     private int _checksAsLeader;
     private bool _wasMember;
 
@@ -418,6 +419,7 @@ internal sealed partial class GroupReplica
         {
             Volatile.Write(ref _leaderSilo, softState.Leader != RaftConfig.None && _host.TryRoute(softState.Leader, out var silo) ? silo : null);
             _host.Instruments.OnLeaderChanged();
+            _leaderChanges++;
             LogLeaderChanged(_logger, Id, _host.MemberId, softState.Leader, _term, softState.Role);
         }
 
