@@ -196,10 +196,18 @@ internal static class ConnectFailure
                        : "Check --tls-ca: it must be the CA certificate that signed the silos' certificates (the silos' --tls-ca).");
         }
 
-        var failure = seen.SelectMany(Chain).FirstOrDefault(e => e is System.Security.Authentication.AuthenticationException
+        var all = seen.SelectMany(Chain).ToList();
+        var failure = all.FirstOrDefault(e => e is System.Security.Authentication.AuthenticationException
             || e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("SSL", StringComparison.Ordinal));
-        if (failure is null) return null;
-        return $"TLS: the gateway refused this client's TLS handshake ({failure.Message})." + Environment.NewLine +
+        // A gateway that refuses the client's certificate (or its lack of one) closes the connection after the TLS
+        // handshake, which the client sees as a closed connection, like a gateway of another cluster id.
+        var closed = all.Any(e => e.GetType().Name == "ConnectionAbortedException"
+            || (e is InvalidOperationException && e.Message.Contains("terminated prematurely", StringComparison.OrdinalIgnoreCase)));
+        if (failure is null && !closed) return null;
+        var why = failure is null
+            ? $"the gateway accepted its certificate but closed the connection: it refused this client's certificate (or its lack of one), or it does not serve cluster '{settings.ClusterId}' (check --cluster-id)"
+            : $"the gateway refused this client's TLS handshake ({failure.Message})";
+        return $"TLS: {why}." + Environment.NewLine +
                (settings.Tls.Certificate is null
                    ? "The silos may require client certificates (--tls-require-client-certificate): give --tls-certificate with a certificate their CA signed."
                    : "Check --tls-certificate: the silos' CA (their --tls-ca) must have signed it, and it must allow client authentication.");
