@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using RaftCache.Client;
+using RaftCache.Tls;
 using StackExchange.Redis;
 
 namespace RaftCache.Cli;
@@ -15,13 +16,17 @@ namespace RaftCache.Cli;
 /// <param name="ServiceId">The Orleans service id.</param>
 /// <param name="ConnectTimeout">How long to try to connect.</param>
 /// <param name="RequestTimeout">How long one request may take before the client gives up on it.</param>
+/// <param name="Tls">TLS to the gateways, or null for none.</param>
 internal sealed record ConnectionSettings(
-    IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId, string ServiceId, TimeSpan ConnectTimeout, TimeSpan RequestTimeout)
+    IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId, string ServiceId, TimeSpan ConnectTimeout, TimeSpan RequestTimeout, ClusterTls? Tls = null)
 {
     /// <summary>The development cluster's gateways (see the silo's defaults).</summary>
     public static IReadOnlyList<IPEndPoint> DevGateways { get; } =
         [new(IPAddress.Loopback, 30000), new(IPAddress.Loopback, 30001), new(IPAddress.Loopback, 30002)];
 }
+
+/// <summary>The TLS options are invalid: a certificate file is missing or unreadable.</summary>
+internal sealed class InvalidTlsOptionsException(string message) : Exception(message);
 
 /// <summary>The cluster could not be reached in time.</summary>
 internal sealed class ClusterUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
@@ -41,6 +46,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
     {
         var deadline = Stopwatch.StartNew();
         var seen = new List<Exception>();
+        var rejected = new List<string>();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.UseOrleansClient(client =>
         {
@@ -54,6 +60,16 @@ internal sealed class ClusterConnection : IAsyncDisposable
                 options.ServiceId = settings.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.RequestTimeout);
+            if (settings.Tls is { } tls)
+            {
+                // Orleans closes a connection whose certificate it refuses without saying why; the reason is kept.
+                var options = tls.Options(requireRemoteCertificate: true, onRejected: reason =>
+                {
+                    lock (rejected) rejected.Add(reason);
+                });
+                client.Configure<ClientConnectionOptions>(connections => connections.ConfigureConnection(connection => connection.UseClientTls(options)));
+            }
+
             // Keep trying until the deadline: a cluster that is still starting accepts connections a moment later.
             client.UseConnectionRetryFilter(async (failure, token) =>
             {
@@ -79,6 +95,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             List<Exception> failures;
             lock (seen) failures = [.. seen];
+            List<string> reasons;
+            lock (rejected) reasons = [.. rejected];
+            if (ConnectFailure.DescribeTls(settings, failures.Append(e), reasons) is { } tlsFailure) throw new ClusterUnreachableException(tlsFailure, e);
             throw new ClusterUnreachableException(await ConnectFailure.DescribeAsync(settings, failures, e, cancellationToken).ConfigureAwait(false), e);
         }
     }

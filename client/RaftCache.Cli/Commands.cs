@@ -17,6 +17,10 @@ internal static class Commands
         root.Options.Add(GlobalOptions.ServiceId);
         root.Options.Add(GlobalOptions.ConnectTimeout);
         root.Options.Add(GlobalOptions.Timeout);
+        root.Options.Add(GlobalOptions.Tls);
+        root.Options.Add(GlobalOptions.TlsCa);
+        root.Options.Add(GlobalOptions.TlsCertificate);
+        root.Options.Add(GlobalOptions.TlsPassword);
         root.Subcommands.Add(Put());
         root.Subcommands.Add(Get());
         root.Subcommands.Add(Increment());
@@ -223,6 +227,10 @@ internal static class Commands
         {
             await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse), cancellation).ConfigureAwait(false);
             return await body(connection).ConfigureAwait(false);
+        }
+        catch (InvalidTlsOptionsException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
         }
         catch (ClusterUnreachableException e)
         {

@@ -161,7 +161,8 @@ internal static class ConnectFailure
         text.Append($"The gateway{(accepted.Count == 1 ? "" : "s")} at {string.Join(", ", accepted)}{where} accepted a TCP connection but ");
         if (closed)
         {
-            text.Append($"closed it during the Orleans handshake: {them} not serve cluster '{settings.ClusterId}' (or {(accepted.Count == 1 ? "is not an Orleans gateway" : "are not Orleans gateways")}).");
+            text.Append($"closed it during the Orleans handshake: {them} not serve cluster '{settings.ClusterId}' (or {(accepted.Count == 1 ? "is not an Orleans gateway" : "are not Orleans gateways")}" +
+                (settings.Tls is null ? ", or the cluster uses TLS: give --tls-ca" : "") + ").");
         }
         else
         {
@@ -174,6 +175,42 @@ internal static class ConnectFailure
         text.AppendLine();
         text.Append("Check --cluster-id: it must equal the silos' --cluster-id (the development cluster uses 'raftcache').");
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The message for a connection that failed because of TLS, or null if nothing points at TLS. Orleans' TLS
+    /// layer closes a connection whose handshake failed and logs why, so the client itself sees only a closed
+    /// connection: <paramref name="rejected"/> are the reasons this client refused a gateway's certificate, and an
+    /// authentication error in <paramref name="seen"/> is the gateway refusing this client.
+    /// </summary>
+    public static string? DescribeTls(ConnectionSettings settings, IEnumerable<Exception> seen, IReadOnlyList<string> rejected)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(rejected);
+        if (settings.Tls is null) return null;
+        if (rejected.Count > 0)
+        {
+            return $"TLS: the gateway's certificate is not trusted: {rejected[^1]}." + Environment.NewLine +
+                   (settings.Tls.Ca is null
+                       ? "Give --tls-ca with the CA certificate that signed the silos' certificates (the silos' --tls-ca)."
+                       : "Check --tls-ca: it must be the CA certificate that signed the silos' certificates (the silos' --tls-ca).");
+        }
+
+        var all = seen.SelectMany(Chain).ToList();
+        var failure = all.FirstOrDefault(e => e is System.Security.Authentication.AuthenticationException
+            || e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("SSL", StringComparison.Ordinal));
+        // A gateway that refuses the client's certificate (or its lack of one) closes the connection after the TLS
+        // handshake, which the client sees as a closed connection, like a gateway of another cluster id.
+        var closed = all.Any(e => e.GetType().Name == "ConnectionAbortedException"
+            || (e is InvalidOperationException && e.Message.Contains("terminated prematurely", StringComparison.OrdinalIgnoreCase)));
+        if (failure is null && !closed) return null;
+        var why = failure is null
+            ? $"the gateway accepted its certificate but closed the connection: it refused this client's certificate (or its lack of one), or it does not serve cluster '{settings.ClusterId}' (check --cluster-id)"
+            : $"the gateway refused this client's TLS handshake ({failure.Message})";
+        return $"TLS: {why}." + Environment.NewLine +
+               (settings.Tls.Certificate is null
+                   ? "The silos may require client certificates (--tls-require-client-certificate): give --tls-certificate with a certificate their CA signed."
+                   : "Check --tls-certificate: the silos' CA (their --tls-ca) must have signed it, and it must allow client authentication.");
     }
 
     /// <summary>Opens (and closes) a TCP connection to each endpoint, in parallel.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using RaftCache.Tls;
 
 namespace RaftCache.Cli;
 
@@ -71,6 +72,33 @@ internal static class GlobalOptions
         HelpName = "DURATION",
     };
 
+    public static readonly Option<bool> Tls = new("--tls")
+    {
+        Description = "Connect with TLS, trusting the machine's certificate store (implied by --tls-ca and --tls-certificate).",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> TlsCa = new("--tls-ca")
+    {
+        Description = "TLS: the CA certificate (PEM or DER) the gateways' certificates must chain to, as the silos' --tls-ca.",
+        Recursive = true,
+        HelpName = "PATH",
+    };
+
+    public static readonly Option<string?> TlsCertificate = new("--tls-certificate")
+    {
+        Description = "TLS: this client's certificate and key, a PFX file; needed when the silos require client certificates.",
+        Recursive = true,
+        HelpName = "PATH",
+    };
+
+    public static readonly Option<string?> TlsPassword = new("--tls-password")
+    {
+        Description = "The PFX file's password (default: the environment variable Tls__Password).",
+        Recursive = true,
+        HelpName = "PASSWORD",
+    };
+
     static GlobalOptions()
     {
         Gateway.Validators.Add(result =>
@@ -94,7 +122,23 @@ internal static class GlobalOptions
             parse.GetValue(ClusterId)!,
             parse.GetValue(ServiceId)!,
             parse.GetValue(ConnectTimeout) ?? TimeSpan.FromSeconds(10),
-            parse.GetValue(Timeout) ?? TimeSpan.FromSeconds(10));
+            parse.GetValue(Timeout) ?? TimeSpan.FromSeconds(10),
+            LoadTls(parse));
+    }
+
+    /// <summary>The TLS settings, or null without TLS.</summary>
+    /// <exception cref="InvalidTlsOptionsException">A certificate file is missing or unreadable.</exception>
+    private static ClusterTls? LoadTls(ParseResult parse)
+    {
+        var caPath = parse.GetValue(TlsCa);
+        var certificatePath = parse.GetValue(TlsCertificate);
+        if (!parse.GetValue(Tls) && caPath is null && certificatePath is null) return null;
+        var errors = new List<string>();
+        var password = parse.GetValue(TlsPassword) ?? Environment.GetEnvironmentVariable("Tls__Password");
+        var certificate = certificatePath is null ? null : ClusterTls.LoadPfx(certificatePath, password, "--tls-certificate", "--tls-password or Tls__Password", errors);
+        var ca = caPath is null ? null : ClusterTls.LoadCa(caPath, "--tls-ca", errors);
+        if (errors.Count > 0) throw new InvalidTlsOptionsException(string.Join(Environment.NewLine, errors));
+        return new ClusterTls(certificate, ca, RequireClientCertificate: false);
     }
 
     public static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

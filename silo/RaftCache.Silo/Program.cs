@@ -48,6 +48,15 @@ internal static class Program
           --probe-timeout TIMESPAN         membership failure detection (Membership:ProbeTimeout)
           --missed-probes-limit N          membership failure detection (Membership:NumMissedProbesLimit)
           --table-refresh-timeout TIMESPAN membership failure detection (Membership:TableRefreshTimeout)
+          --tls-certificate PATH           TLS between silos and from clients: this silo's certificate and key,
+                                           a PFX file (Tls:Certificate); TLS is off without it
+          --tls-password PASSWORD          the PFX file's password (Tls:Password; better: environment Tls__Password)
+          --tls-store-subject NAME         instead of a file: the certificate in CurrentUser\My whose subject
+                                           contains NAME (Tls:StoreSubject)
+          --tls-ca PATH                    the CA certificate (PEM or DER) that silos' and clients' certificates
+                                           must chain to (Tls:Ca); default: the machine's trust store
+          --tls-require-client-certificate clients must present a certificate the CA signed
+                                           (Tls:RequireClientCertificate)
           --Section:Key=VALUE              any other setting, e.g. --RaftCache:TickInterval=00:00:00.050,
                                            --Membership:IAmAliveTablePublishTimeout=00:00:02
                                            (environment: RaftCache__TickInterval=00:00:00.050)
@@ -66,6 +75,7 @@ internal static class Program
 
         // The one switch without a value; the configuration's command-line provider wants one.
         args = [.. args.Select(a => a == "--no-view" ? "--view-port=0" : a)];
+        args = SiloHostOptions.NormalizeFlags(args);
         var errors = new List<string>();
         CheckArguments(args, errors);
         if (errors.Count > 0) return InvalidOptions(errors);
@@ -86,6 +96,8 @@ internal static class Program
         // starts, so that one message lists every invalid setting: values that do not convert and values out of range.
         var options = SiloHostOptions.Bind(configuration, errors);
         options.Validate(errors);
+        var tls = SettingsBinder.Bind<SiloTlsOptions>(configuration, SiloTlsOptions.SectionName, errors);
+        if (errors.Count == 0) options.Tls = tls.Load(errors);
         _ = SettingsBinder.Bind<ClusterMembershipOptions>(configuration, "Membership", errors);
         var raftCache = SettingsBinder.Bind<RaftCacheOptions>(configuration, RaftCacheOptions.SectionName, errors);
         errors.AddRange(RaftCacheOptionsValidator.GetErrors(raftCache));

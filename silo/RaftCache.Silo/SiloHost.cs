@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using RaftCache.Tls;
 using StackExchange.Redis;
 
 namespace RaftCache.Silo;
@@ -82,11 +83,29 @@ internal static class SiloHost
                 silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = options.IPAddress);
             }
 
+            if (options.Tls is { } tls) UseTls(silo, tls);
             if (plan.Name is { } name) silo.Configure<SiloOptions>(silo => silo.SiloName = name);
             silo.Services.Configure<ClusterMembershipOptions>(membership);
             silo.AddRaftCache();
         });
         return builder.Build();
+    }
+
+    /// <summary>
+    /// TLS on every connection of the silo. Orleans' <c>UseTls</c> applies one set of options to the silo and gateway
+    /// ports alike; here silos always authenticate each other (a silo without a certificate of the cluster cannot
+    /// join), while the gateway asks clients for a certificate only when configured to.
+    /// </summary>
+    private static void UseTls(ISiloBuilder silo, ClusterTls tls)
+    {
+        var peers = tls.Options(requireRemoteCertificate: true);
+        var clients = tls.Options(requireRemoteCertificate: tls.RequireClientCertificate);
+        silo.Configure<SiloConnectionOptions>(connections =>
+        {
+            connections.ConfigureSiloInboundConnection(connection => connection.UseServerTls(peers));
+            connections.ConfigureSiloOutboundConnection(connection => connection.UseClientTls(peers));
+            connections.ConfigureGatewayInboundConnection(connection => connection.UseServerTls(clients));
+        });
     }
 
     /// <summary>Adds an error per port of <paramref name="plan"/> that another process already listens on.</summary>

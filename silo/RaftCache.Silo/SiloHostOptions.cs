@@ -112,7 +112,38 @@ public sealed class SiloHostOptions
         ["--probe-timeout"] = "Membership:ProbeTimeout",
         ["--missed-probes-limit"] = "Membership:NumMissedProbesLimit",
         ["--table-refresh-timeout"] = "Membership:TableRefreshTimeout",
+        ["--tls-certificate"] = "Tls:Certificate",
+        ["--tls-password"] = "Tls:Password",
+        ["--tls-store-subject"] = "Tls:StoreSubject",
+        ["--tls-ca"] = "Tls:Ca",
+        ["--tls-require-client-certificate"] = "Tls:RequireClientCertificate",
     };
+
+    /// <summary>Switches that may be given without a value, meaning <c>true</c>.</summary>
+    public static IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "--tls-require-client-certificate" };
+
+    /// <summary>
+    /// The TLS certificates loaded from the <c>Tls</c> section, or null when TLS is off. Not a setting of this section
+    /// (internal, so the binder leaves it alone).
+    /// </summary>
+    internal RaftCache.Tls.ClusterTls? Tls { get; set; }
+
+    /// <summary>
+    /// <paramref name="args"/> with each <see cref="Flags"/> switch that has no value (last, or followed by another
+    /// switch) given the value <c>true</c>, since the configuration's command-line source needs a value for each.
+    /// </summary>
+    public static string[] NormalizeFlags(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var result = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var bare = Flags.Contains(args[i]) && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal));
+            result.Add(bare ? args[i] + "=true" : args[i]);
+        }
+
+        return [.. result];
+    }
 
     /// <summary>The parsed <see cref="Address"/> (valid after <see cref="Validate"/>).</summary>
     public IPAddress IPAddress => IPAddress.Parse(Address);

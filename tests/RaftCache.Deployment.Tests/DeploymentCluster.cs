@@ -8,6 +8,24 @@ using StackExchange.Redis;
 
 namespace RaftCache.Deployment.Tests;
 
+/// <summary>TLS for a deployment: the CA, the silos' certificate and the test client's certificate.</summary>
+/// <param name="Certificates">The test CA and the files it issued.</param>
+/// <param name="SiloPfx">The certificate every silo uses.</param>
+/// <param name="ClientPfx">The test client's certificate.</param>
+/// <param name="RequireClientCertificate">Whether the silos require client certificates.</param>
+public sealed record DeploymentTls(TestCertificates Certificates, string SiloPfx, string ClientPfx, bool RequireClientCertificate)
+{
+    /// <summary>The silo options for this TLS setup.</summary>
+    public IReadOnlyList<string> SiloArgs =>
+    [
+        "--tls-certificate", SiloPfx, "--tls-password", TestCertificates.Password, "--tls-ca", Certificates.CaPath,
+        .. RequireClientCertificate ? ["--tls-require-client-certificate"] : Array.Empty<string>(),
+    ];
+
+    /// <summary>The CLI options of a trusted client with its certificate.</summary>
+    public IReadOnlyList<string> CliArgs => ["--tls-ca", Certificates.CaPath, "--tls-certificate", ClientPfx, "--tls-password", TestCertificates.Password];
+}
+
 /// <summary>One silo process of the deployment.</summary>
 public sealed record SiloInstance(string Name, int SiloPort, int GatewayPort, ChildProcess Process)
 {
@@ -28,10 +46,13 @@ public sealed class DeploymentCluster : IAsyncDisposable
     private IHost? _client;
     private int _started;
 
-    private DeploymentCluster(EmbeddedGarnet garnet, IReadOnlyList<string> failureDetection)
+    private readonly DeploymentTls? _tls;
+
+    private DeploymentCluster(EmbeddedGarnet garnet, IReadOnlyList<string> failureDetection, DeploymentTls? tls)
     {
         _garnet = garnet;
         _failureDetection = failureDetection;
+        _tls = tls;
     }
 
     /// <summary>Declares a killed silo dead in about two seconds rather than fifteen or more: the failover tests' setting.</summary>
@@ -56,11 +77,13 @@ public sealed class DeploymentCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="silos"/> silo processes with <paramref name="failureDetection"/> (<see cref="FastFailureDetection"/>
-    /// if null), the first one with <paramref name="firstSiloArgs"/> too, and connects the client.
+    /// if null), with <paramref name="tls"/> if given, the first one with <paramref name="firstSiloArgs"/> too, and
+    /// connects the client.
     /// </summary>
-    public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null, IReadOnlyList<string>? firstSiloArgs = null)
+    public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null, DeploymentTls? tls = null,
+        IReadOnlyList<string>? firstSiloArgs = null)
     {
-        var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection);
+        var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection, tls);
         try
         {
             // The first silo alone, so that it is the oldest and the one that creates the group.
@@ -76,7 +99,11 @@ public sealed class DeploymentCluster : IAsyncDisposable
         }
     }
 
-    public async Task<SiloInstance> StartSiloAsync(IReadOnlyList<string>? extraArgs = null)
+    /// <summary>
+    /// Starts a silo process with the cluster's TLS options, or <paramref name="tlsArgs"/> instead if given, and
+    /// <paramref name="extraArgs"/>.
+    /// </summary>
+    public async Task<SiloInstance> StartSiloAsync(IReadOnlyList<string>? extraArgs = null, IReadOnlyList<string>? tlsArgs = null)
     {
         var index = Interlocked.Increment(ref _started);
         var name = $"silo{index}";
@@ -90,6 +117,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
             "--RaftCache:TickInterval=00:00:00.050", "--RaftCache:BootstrapStableFor=00:00:00.500",
             "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=" + Deadlines.SiloRequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             "--Logging:LogLevel:RaftCache=Information",
+            .. tlsArgs ?? _tls?.SiloArgs ?? [],
             .. extraArgs ?? [],
         ];
         var process = ChildProcess.Start(name, BuiltPrograms.SiloDll, args, readyLine: "Silo ready");
@@ -119,6 +147,12 @@ public sealed class DeploymentCluster : IAsyncDisposable
                 await Task.Delay(200, token);
                 return true;
             });
+            if (_tls is { } tls)
+            {
+                client.UseTls(TestCertificates.Load(tls.ClientPfx), options =>
+                    options.RemoteCertificateValidation = (certificate, _, errors) => tls.Certificates.Trusts(certificate, errors));
+            }
+
             client.AddRaftCacheClient(callTimeout: Deadlines.ClientCall);
         });
         _client = builder.Build();

@@ -208,7 +208,7 @@ public sealed class ChildProcess : IAsyncDisposable
         var exited = _process.WaitForExitAsync();
         var first = await Task.WhenAny(_ready.Task, exited, Task.Delay(timeout));
         if (first == _ready.Task) return;
-        if (first == exited) throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready.");
+        if (first == exited) throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready. Output:{Environment.NewLine}{Output}");
         throw new TimeoutException($"{Name} did not print '{_readyLine}' within {timeout}.");
     }
 
