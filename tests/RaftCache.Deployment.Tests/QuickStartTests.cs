@@ -15,15 +15,17 @@ public sealed class QuickStartTests
     {
         var siloPort = FreePorts.NextRange(3);
         var gatewayPort = FreePorts.NextRange(3);
+        var viewPort = FreePorts.Next();
         // Ready at the last line of the ready message, so that the whole message is in the output.
         await using var dev = ChildProcess.Start("dev cluster", BuiltPrograms.SiloDll,
-            ["--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort)], readyLine: "Press Ctrl+C to stop.");
+            ["--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort), "--view-port", Str(viewPort)], readyLine: "Press Ctrl+C to stop.");
         await dev.WaitReadyAsync(Deadlines.SiloReady);
         var output = dev.Output;
         Assert.Contains("RaftCache development cluster ready: 3 silos", output, StringComparison.Ordinal);
         var warnings = output.Split('\n').Where(l => l.Contains("warn:", StringComparison.Ordinal)).ToList();
         Assert.True(warnings.Count == 0, $"{warnings.Count} warnings in a healthy start:{Environment.NewLine}{output}");
         Assert.Contains($"Try: client/raftcache --gateway 127.0.0.1:{gatewayPort} status", output, StringComparison.Ordinal);
+        Assert.Contains($"Live view: http://127.0.0.1:{viewPort}/", output, StringComparison.Ordinal);
 
         // The README's client program, against the cluster's first gateway.
         var (sampleExit, sampleOutput) = await ChildProcess.RunAsync(BuiltPrograms.SampleDll, [$"--GatewayPort={gatewayPort}"], Deadlines.CliRun);
