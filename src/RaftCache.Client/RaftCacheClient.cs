@@ -108,9 +108,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
         if (!Enum.IsDefined(consistency)) throw new CacheArgumentException($"Unknown read consistency {consistency}.");
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
+        var limits = await GetLimitsForKeyAsync(key, started, cancellationToken).ConfigureAwait(false);
         var reply = await SendAsync(new CacheRequest { Operation = CacheOperation.Get, Key = key, Consistency = consistency, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.Status == CacheStatusCode.Ok ? reply : throw RaftCacheException.From(reply);
     }
@@ -177,11 +175,9 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
-        if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
+        RequirePositiveTtl(ttl);
+        var limits = await GetLimitsForKeyAsync(key, started, cancellationToken).ConfigureAwait(false);
+        CheckTtl(ttl, limits);
         var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Increment, Key = key, Delta = delta, Ttl = ttl, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.Number;
     }
@@ -191,9 +187,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
+        var limits = await GetLimitsForKeyAsync(key, started, cancellationToken).ConfigureAwait(false);
         var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Refresh, Key = key, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.KeyExisted;
     }
@@ -203,13 +197,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         RequireKey(key);
         ArgumentNullException.ThrowIfNull(value);
-        if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
+        RequirePositiveTtl(ttl);
+        var limits = await GetLimitsForKeyAsync(key, started, cancellationToken).ConfigureAwait(false);
         if (value.Length > limits.MaxValueBytes)
             throw new CacheArgumentException($"The value has {value.Length} bytes; the cluster's limit is {limits.MaxValueBytes}. Nothing was sent.");
-        if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
+        CheckTtl(ttl, limits);
         return new CacheRequest { Operation = CacheOperation.Put, Key = key, Value = value, Ttl = ttl, Group = limits.Layout!.GroupOf(key) };
     }
 
@@ -218,9 +210,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         RequireKey(key);
-        cancellationToken.ThrowIfCancellationRequested();
-        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
-        CheckKey(key, limits);
+        var limits = await GetLimitsForKeyAsync(key, started, cancellationToken).ConfigureAwait(false);
         var reply = await WriteAsync(new CacheRequest { Operation = CacheOperation.Delete, Key = key, Group = limits.Layout!.GroupOf(key) }, started, cancellationToken).ConfigureAwait(false);
         return reply.KeyExisted;
     }
@@ -429,6 +419,25 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     {
         ArgumentNullException.ThrowIfNull(key, name);
         if (key.Length == 0) throw new CacheArgumentException("The key must not be empty.");
+    }
+
+    /// <summary>The cluster's limits, after checking that the call is not canceled and <paramref name="key"/> fits them.</summary>
+    private async Task<CacheLimits> GetLimitsForKeyAsync(byte[] key, long started, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = await GetLimitsAsync(started, cancellationToken).ConfigureAwait(false);
+        CheckKey(key, limits);
+        return limits;
+    }
+
+    private static void RequirePositiveTtl(TimeSpan? ttl)
+    {
+        if (ttl is { } t && t <= TimeSpan.Zero) throw new CacheArgumentException($"The time to live must be positive (is {t}).");
+    }
+
+    private static void CheckTtl(TimeSpan? ttl, CacheLimits limits)
+    {
+        if (ttl > limits.MaxTtl) throw new CacheArgumentException($"The time to live {ttl} is longer than the cluster's limit of {limits.MaxTtl}.");
     }
 
     private static void CheckKey(byte[] key, CacheLimits limits)

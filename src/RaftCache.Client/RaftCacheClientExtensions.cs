@@ -9,14 +9,14 @@ public static class RaftCacheClientExtensions
     public static Task<bool> TryAddAsync(this IRaftCacheClient client, string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return client.TryAddAsync(Utf8(key, nameof(key)), Utf8(value, nameof(value)), ttl, cancellationToken);
+        return client.TryAddAsync(RaftCacheClient.Utf8(key, nameof(key)), RaftCacheClient.Utf8(value, nameof(value)), ttl, cancellationToken);
     }
 
     /// <summary><see cref="IRaftCacheClient.IncrementAsync"/> with a UTF-8 key.</summary>
     public static Task<long> IncrementAsync(this IRaftCacheClient client, string key, long delta = 1, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return client.IncrementAsync(Utf8(key, nameof(key)), delta, ttl, cancellationToken);
+        return client.IncrementAsync(RaftCacheClient.Utf8(key, nameof(key)), delta, ttl, cancellationToken);
     }
 
     /// <summary><see cref="IRaftCacheClient.GetOrAddAsync"/> with a UTF-8 key and value.</summary>
@@ -25,10 +25,8 @@ public static class RaftCacheClientExtensions
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(factory);
-        var value = await client.GetOrAddAsync(Utf8(key, nameof(key)),
-            async token => Utf8(await factory(token).ConfigureAwait(false), "value"), ttl, cancellationToken).ConfigureAwait(false);
+        var value = await client.GetOrAddAsync(RaftCacheClient.Utf8(key, nameof(key)),
+            async token => RaftCacheClient.Utf8(await factory(token).ConfigureAwait(false), "value"), ttl, cancellationToken).ConfigureAwait(false);
         return Encoding.UTF8.GetString(value);
     }
-
-    private static byte[] Utf8(string text, string what) => RaftCacheClient.Utf8(text, what);
 }
