@@ -176,22 +176,10 @@ public sealed partial class CacheStateMachine
     /// <param name="deadlineUnixMs">The entry's deadline in Unix milliseconds, or <see langword="null"/> if it never expires.</param>
     public bool TryGet(ReadOnlySpan<byte> key, long nowUnixMs, out ReadOnlyMemory<byte> value, out long? deadlineUnixMs)
     {
-        // Lock-free: see EntryTable for why; an entry's data and deadline never change after publication.
-        var entry = Volatile.Read(ref _table).Find(key);
-        if (entry is not null)
-        {
-            var deadline = Entry.Deadline(entry);
-            if (deadline > nowUnixMs)
-            {
-                value = Entry.ValueMemory(entry);
-                deadlineUnixMs = deadline == Entry.NoDeadline ? null : deadline;
-                return true;
-            }
-        }
-
-        value = default;
-        deadlineUnixMs = null;
-        return false;
+        var found = TryGetEntry(key, nowUnixMs, out var entry);
+        value = entry.Value;
+        deadlineUnixMs = entry.DeadlineUnixMs;
+        return found;
     }
 
     /// <summary>Looks up <paramref name="key"/> with its version and expiry, hiding an entry whose deadline is at or before <paramref name="nowUnixMs"/>.</summary>
@@ -201,14 +189,18 @@ public sealed partial class CacheStateMachine
     /// <returns>Whether a live entry exists.</returns>
     public bool TryGetEntry(ReadOnlySpan<byte> key, long nowUnixMs, out CacheEntryInfo entry)
     {
+        // Lock-free: see EntryTable for why; an entry's data and deadline never change after publication.
         var stored = Volatile.Read(ref _table).Find(key);
-        if (stored is not null && Entry.Deadline(stored) > nowUnixMs)
+        if (stored is not null)
         {
             var deadline = Entry.Deadline(stored);
-            var sliding = Entry.SlidingMs(stored);
-            entry = new CacheEntryInfo(Entry.ValueMemory(stored), Entry.WriteIndex(stored),
-                deadline == Entry.NoDeadline ? null : deadline, sliding > 0 ? sliding : null);
-            return true;
+            if (deadline > nowUnixMs)
+            {
+                var sliding = Entry.SlidingMs(stored);
+                entry = new CacheEntryInfo(Entry.ValueMemory(stored), Entry.WriteIndex(stored),
+                    deadline == Entry.NoDeadline ? null : deadline, sliding > 0 ? sliding : null);
+                return true;
+            }
         }
 
         entry = default;
