@@ -148,6 +148,16 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// Starts the development cluster (the silo program with no mode) on <paramref name="siloPort"/> and
+    /// <paramref name="gatewayPort"/> and the ports after them, with <paramref name="viewArgs"/> for its live view. Ready
+    /// at the last line of its ready message, so that the whole message is in the output.
+    /// </summary>
+    public static ChildProcess StartDevCluster(int siloPort, int gatewayPort, params string[] viewArgs) =>
+        Start("dev cluster", BuiltPrograms.SiloDll,
+            ["--silo-port", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. viewArgs],
+            readyLine: "Press Ctrl+C to stop.");
+
     /// <summary>Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c>.</summary>
     public static ChildProcess Start(string name, string dll, IEnumerable<string> args, string? readyLine = null) =>
         StartProgram(name, BuiltPrograms.DotNet, [dll, .. args], readyLine);

@@ -20,8 +20,7 @@ public sealed partial class LiveViewTests(ITestOutputHelper output)
         var siloPort = FreePorts.NextRange(3);
         var gatewayPort = FreePorts.NextRange(3);
         var viewPort = FreePorts.Next();
-        await using var dev = ChildProcess.Start("dev cluster", BuiltPrograms.SiloDll,
-            ["--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort), "--view-port", Str(viewPort)], readyLine: "Press Ctrl+C to stop.");
+        await using var dev = ChildProcess.StartDevCluster(siloPort, gatewayPort, "--view-port", Str(viewPort));
         await dev.WaitReadyAsync(Deadlines.SiloReady);
         var url = $"http://127.0.0.1:{viewPort}/";
         Assert.Contains($"Live view: {url} (JSON: {url}api/status)", dev.Output, StringComparison.Ordinal);

@@ -16,9 +16,7 @@ public sealed class QuickStartTests
         var siloPort = FreePorts.NextRange(3);
         var gatewayPort = FreePorts.NextRange(3);
         var viewPort = FreePorts.Next();
-        // Ready at the last line of the ready message, so that the whole message is in the output.
-        await using var dev = ChildProcess.Start("dev cluster", BuiltPrograms.SiloDll,
-            ["--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort), "--view-port", Str(viewPort)], readyLine: "Press Ctrl+C to stop.");
+        await using var dev = ChildProcess.StartDevCluster(siloPort, gatewayPort, "--view-port", Str(viewPort));
         await dev.WaitReadyAsync(Deadlines.SiloReady);
         var output = dev.Output;
         Assert.Contains("RaftCache development cluster ready: 3 silos", output, StringComparison.Ordinal);

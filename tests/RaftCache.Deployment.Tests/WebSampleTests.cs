@@ -20,8 +20,7 @@ public sealed class WebSampleTests
     {
         var siloPort = FreePorts.NextRange(3);
         var gatewayPort = FreePorts.NextRange(3);
-        await using var dev = ChildProcess.Start("dev cluster", BuiltPrograms.SiloDll,
-            ["--silo-port", Str(siloPort), "--gateway-port", Str(gatewayPort), "--no-view"], readyLine: "Press Ctrl+C to stop.");
+        await using var dev = ChildProcess.StartDevCluster(siloPort, gatewayPort, "--no-view");
         await dev.WaitReadyAsync(Deadlines.SiloReady);
 
         var (a, urlA) = StartWeb("web A", gatewayPort);
