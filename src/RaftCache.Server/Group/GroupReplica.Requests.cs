@@ -173,9 +173,7 @@ internal sealed partial class GroupReplica
                 if (request.Value is null) return InvalidReply("The value is required; use an empty array for an empty value.");
                 if (request.ExpectedVersion < 0) return InvalidReply("The expected version must be 0 (absent) or a version a read returned.");
                 if (request.SlidingExpiration is { } sliding && sliding <= TimeSpan.Zero) return InvalidReply("The sliding expiration must be positive.");
-                command = request.ExpectedVersion is null && request.SlidingExpiration is null && request.AbsoluteExpirationUnixMs is null
-                    ? CacheCommand.Put(request.Key, request.Value, request.Ttl, now)
-                    : CacheCommand.Put(request.Key, request.Value, request.Ttl, now, request.SlidingExpiration, request.AbsoluteExpirationUnixMs, request.ExpectedVersion);
+                command = CacheCommand.Put(request.Key, request.Value, request.Ttl, now, request.SlidingExpiration, request.AbsoluteExpirationUnixMs, request.ExpectedVersion);
                 break;
             case CacheOperation.Increment:
                 if (request.Key is null) return InvalidReply("The key is required.");
