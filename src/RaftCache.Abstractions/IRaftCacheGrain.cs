@@ -30,4 +30,13 @@ public interface IRaftCacheGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("Locate")]
     Task<FacadeLocation> Locate();
+
+    /// <summary>
+    /// Re-forms groups that lost a majority of their voters from their surviving replicas (docs/design.md, "Quorum-loss
+    /// recovery"): <paramref name="group"/> or every group; without <paramref name="confirm"/> only reports what it
+    /// would do. A group whose majority of voters is alive, or whose dead voters Orleans has not yet declared dead, is
+    /// refused.
+    /// </summary>
+    [Alias("RecoverQuorum")]
+    Task<GroupRecovery[]> RecoverQuorum(int? group, bool confirm);
 }

@@ -78,4 +78,10 @@ public sealed record ReplicaStatus
 
     /// <summary>Whether this entry describes a replica, not a silo that holds none (<see cref="ReplicaRole.None"/> or <see cref="ReplicaRole.Joining"/>).</summary>
     public bool IsReplica => Role is not (ReplicaRole.None or ReplicaRole.Joining);
+
+    /// <summary>
+    /// The group's epoch: 0 until the group is re-formed after losing its quorum, then the term the recovered group
+    /// started in. Replicas of different epochs never exchange messages.
+    /// </summary>
+    [Id(24)] public ulong Epoch { get; init; }
 }

@@ -81,4 +81,15 @@ public interface IRaftCacheClient
 
     /// <summary>Every replica's status: roles, leader, term, commit and applied index.</summary>
     Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// An operator's command: re-forms each group that lost a majority of its voters from its surviving replicas, while
+    /// the silos keep running (see "Quorum-loss recovery" in docs/design.md). The survivor with the most up-to-date log
+    /// is kept; entries only the dead voters held are lost, and each report states what is known of that loss. Without
+    /// <paramref name="confirm"/> nothing changes: the reports say what recovery would do.
+    /// </summary>
+    /// <param name="group">The group to recover, or null for every group.</param>
+    /// <param name="confirm">True to recover; false for a dry run.</param>
+    /// <param name="cancellationToken">Cancels waiting for the answer (a recovery under way still completes).</param>
+    Task<IReadOnlyList<GroupRecovery>> RecoverQuorumAsync(int? group = null, bool confirm = false, CancellationToken cancellationToken = default);
 }

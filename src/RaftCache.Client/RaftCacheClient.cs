@@ -33,6 +33,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     private readonly CommandBatcher _batcher;
     // Spreads the calls over the cluster's gateways (an Orleans client sends all calls to one grain through one gateway).
     private readonly FacadeSelector _facades;
+    private readonly IGrainFactory _grains;
     private CacheLimits? _limits;
     // One session per group the client writes to: a session is part of one group's replicated state (thesis §6.3).
     private SessionWindow?[] _windows = [];
@@ -53,6 +54,7 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { Count: > 0 } errors) throw new ArgumentException(string.Join(" ", errors), nameof(options));
         _options = options.Clone();
+        _grains = grains;
         _facades = new FacadeSelector(grains, _options);
         _batcher = new CommandBatcher((facade, requests, timeout) => facade.Execute(requests).WaitAsync(timeout), _facades, _options);
     }
@@ -232,6 +234,29 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     /// <inheritdoc/>
     public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         CallAsync(facade => facade.GetStatus(), Stopwatch.GetTimestamp(), cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<GroupRecovery>> RecoverQuorumAsync(int? group = null, bool confirm = false, CancellationToken cancellationToken = default)
+    {
+        if (group is < 0) throw new CacheArgumentException($"A group number is 0 or more (is {group}).");
+        // One call, never resent through another gateway as reads are: a recovery changes the cluster. It fences and
+        // re-forms groups through several rounds of calls to the silos, so it gets more time than an operation.
+        var timeout = CallTimeout > RecoveryTimeout ? CallTimeout : RecoveryTimeout;
+        try
+        {
+            return await _grains.GetGrain<IRaftCacheGrain>(0).RecoverQuorum(group, confirm).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new CacheOutcomeUnknownException($"The cluster did not answer the recovery within {timeout.TotalSeconds:0} s; ask again (without confirming) to see each group's state.");
+        }
+        catch (OrleansException e)
+        {
+            throw new CacheUnavailableException($"The cluster could not be reached ({e.GetType().Name}: {e.Message}).");
+        }
+    }
+
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs a write in its group's client session; observed as one operation (<see cref="ObserveAsync"/>).</summary>
     private Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken) =>

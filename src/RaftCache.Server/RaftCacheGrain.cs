@@ -32,7 +32,8 @@ internal sealed class RaftCacheGrain(
     IClusterMembershipService membership,
     IOptions<RaftCacheOptions> options,
     TimeProvider time,
-    LocalReplica localReplica) : Grain, IRaftCacheGrain
+    LocalReplica localReplica,
+    QuorumRecovery recovery) : Grain, IRaftCacheGrain
 {
     private const int MaxHintsFollowed = 3;
     private readonly RaftCacheOptions _options = options.Value;
@@ -120,6 +121,28 @@ internal sealed class RaftCacheGrain(
             Replicas = [.. results.Where(r => r.Item2 is not null).SelectMany(r => r.Item2!)],
             Unreachable = [.. results.Where(r => r.Item2 is null).Select(r => $"{r.silo}: {r.Item3}")],
         };
+    }
+
+    public async Task<GroupRecovery[]> RecoverQuorum(int? group, bool confirm)
+    {
+        // The layout from this silo, or from any live silo that knows it.
+        var layout = localReplica.Host?.Layout;
+        foreach (var silo in membership.CurrentSnapshot.ActiveSilos())
+        {
+            if (layout is not null) break;
+            try
+            {
+                layout = await replicas.For(silo).GetLayout().WaitAsync(_options.RequestTimeout, time);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                // Ask the next silo.
+            }
+        }
+
+        if (layout is null)
+            return [new GroupRecovery { Group = group ?? 0, Outcome = RecoveryOutcome.Refused, Message = "No live silo knows the cluster's Raft groups (not formed yet): there is nothing to recover." }];
+        return await recovery.RunAsync(layout, group, confirm);
     }
 
     public Task<FacadeLocation> Locate()

@@ -89,6 +89,22 @@ public sealed class RaftCacheOptions
     /// </summary>
     public TimeSpan BootstrapStableFor { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// What happens when a group loses a majority of its voters at once: <see cref="QuorumLossRecoveryMode.Manual"/>
+    /// (the default) waits for an operator's <c>raftcache recover --confirm</c>; <see cref="QuorumLossRecoveryMode.Automatic"/>
+    /// re-forms the group from its survivors once Orleans has declared the majority dead and
+    /// <see cref="QuorumLossRecoveryAfter"/> has passed. Either way, writes only the dead voters held are lost (design §4,
+    /// "Quorum-loss recovery", in docs/design.md, states the bound and the risk).
+    /// </summary>
+    public QuorumLossRecoveryMode QuorumLossRecovery { get; set; } = QuorumLossRecoveryMode.Manual;
+
+    /// <summary>
+    /// Under <see cref="QuorumLossRecoveryMode.Automatic"/>: how long a group must have had a majority of its voters on
+    /// silos Orleans declared dead before it is re-formed. It should exceed the time a silo declared dead takes to notice
+    /// and stop (Orleans' membership table refresh). Default 1 minute.
+    /// </summary>
+    public TimeSpan QuorumLossRecoveryAfter { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The largest Orleans message header a silo accepts: 1 MiB (Orleans' default is 10 MB).</summary>
     public const int MaxMessageHeaderBytes = 1024 * 1024;
 
@@ -118,6 +134,19 @@ public sealed class RaftCacheOptions
 
     /// <summary>Limits and bounds of the cache itself (key and value sizes, TTL, capacity, sessions).</summary>
     public CacheStateMachineOptions Cache { get; set; } = new();
+}
+
+/// <summary>How a group that lost a majority of its voters is re-formed (<see cref="RaftCacheOptions.QuorumLossRecovery"/>).</summary>
+public enum QuorumLossRecoveryMode
+{
+    /// <summary>Only by an operator's command (<c>raftcache recover --confirm</c>, or <c>IRaftCacheClient.RecoverQuorumAsync</c>).</summary>
+    Manual = 0,
+
+    /// <summary>
+    /// Also automatically, <see cref="RaftCacheOptions.QuorumLossRecoveryAfter"/> after Orleans declared a majority of the
+    /// group's voters dead: the cache stays available without an operator, at the cost of the writes only the dead held.
+    /// </summary>
+    Automatic = 1,
 }
 
 /// <summary>
@@ -156,6 +185,9 @@ public sealed class RaftCacheOptionsValidator : IValidateOptions<RaftCacheOption
         Positive(options.RequestTimeout, nameof(options.RequestTimeout));
         Positive(options.TimeEntryInterval, nameof(options.TimeEntryInterval));
         Positive(options.MembershipCheckInterval, nameof(options.MembershipCheckInterval));
+        Positive(options.QuorumLossRecoveryAfter, nameof(options.QuorumLossRecoveryAfter));
+        if (!Enum.IsDefined(options.QuorumLossRecovery))
+            errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.QuorumLossRecovery)} must be {nameof(QuorumLossRecoveryMode.Manual)} or {nameof(QuorumLossRecoveryMode.Automatic)} (is {options.QuorumLossRecovery}).");
         if (options.BootstrapStableFor < TimeSpan.Zero) errors.Add($"{RaftCacheOptions.SectionName}:{nameof(options.BootstrapStableFor)} must not be negative.");
         AtLeast(options.HeartbeatTicks, 1, nameof(options.HeartbeatTicks));
         if (options.ElectionTicks <= options.HeartbeatTicks)

@@ -26,6 +26,7 @@ public static class RaftCacheSiloBuilderExtensions
         builder.Services.TryAddSingleton<RaftCacheInstruments>();
         builder.Services.TryAddSingleton<IRaftReplicaClient, RaftReplicaClient>();
         builder.Services.TryAddSingleton<LocalReplica>();
+        builder.Services.TryAddSingleton<QuorumRecovery>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ShutdownObserver>();
         builder.AddGrainService<RaftHostService>();
 

@@ -286,6 +286,8 @@ internal sealed class ScriptedSilo(string name, ScriptedFacade cluster, Func<str
 
     public Task<ClusterStatus> GetStatus() => Through(cluster.GetStatus);
 
+    public Task<GroupRecovery[]> RecoverQuorum(int? group, bool confirm) => Through(() => cluster.RecoverQuorum(group, confirm));
+
     public Task<FacadeLocation> Locate()
     {
         Interlocked.Increment(ref _locates);

@@ -79,6 +79,11 @@ internal sealed class ScriptedFacade : IRaftCacheGrain
     public Func<Task<FacadeLocation>> Location { get; set; } = () => Task.FromResult(new FacadeLocation { Silo = "scripted" });
 
     public Task<FacadeLocation> Locate() => Location();
+
+    /// <summary>What <see cref="RecoverQuorum"/> does; by default, reports no group.</summary>
+    public Func<int?, bool, Task<GroupRecovery[]>> Recover { get; set; } = (_, _) => Task.FromResult(Array.Empty<GroupRecovery>());
+
+    public Task<GroupRecovery[]> RecoverQuorum(int? group, bool confirm) => Recover(group, confirm);
 }
 
 /// <summary>

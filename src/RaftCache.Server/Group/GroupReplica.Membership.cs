@@ -18,6 +18,7 @@ internal sealed partial class GroupReplica
     public void OnMembershipChanged(ClusterMembershipSnapshot snapshot)
     {
         if (_fault is not null) return;
+        NoteQuorum(snapshot);
         var conf = _node.Status.ConfState;
         foreach (var member in snapshot.Members.Values)
         {

@@ -410,7 +410,9 @@ internal sealed partial class GroupReplica
     }
 
     private CacheReply? Unavailable() =>
-        _fault is null ? null : CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault);
+        _fault is not null ? CacheReply.Fail(CacheStatusCode.Unavailable, "The replica stopped: " + _fault)
+        : Fenced ? CacheReply.Fail(CacheStatusCode.Unavailable, "The group is being re-formed after losing its quorum.")
+        : null;
 
     private long Now => _host.Time.GetUtcNow().ToUnixTimeMilliseconds();
 

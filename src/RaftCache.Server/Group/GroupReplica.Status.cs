@@ -35,8 +35,9 @@ internal sealed partial class GroupReplica
             Group = Id.Index,
             Voters = [.. conf.Voters.Union(conf.VotersOutgoing).Order()],
             Learners = [.. conf.Learners.Union(conf.LearnersNext).Order()],
-            Healthy = _fault is null && !quorumLost,
+            Healthy = _fault is null && !quorumLost && !Fenced,
             Message = _fault is not null ? "Stopped: " + _fault
+                : Fenced ? "Fenced: the group is being re-formed after losing its quorum."
                 : quorumLost ? "No leader is known: an election is running or a majority of voters is unreachable."
                 : null,
             EntryCount = stats.Count,
@@ -44,6 +45,7 @@ internal sealed partial class GroupReplica
             LogBytes = _storage.Log.LogBytes,
             StateDigest = cache.ComputeDigest(),
             LeaderChanges = _leaderChanges,
+            Epoch = Id.Epoch,
         };
     }
 }

@@ -131,6 +131,12 @@ internal sealed partial class GroupReplica
     public void OnTimer()
     {
         if (_fault is not null) return;
+        if (Fenced)
+        {
+            ReleaseExpiredFence();
+            if (Fenced) return;
+        }
+
         CatchUpTicks();
         if (!IsLeader || _host.Stopping) return;
         MaybeProposeTimeEntry();
@@ -158,7 +164,7 @@ internal sealed partial class GroupReplica
     /// <summary>Steps messages that member <paramref name="from"/> sent to this replica.</summary>
     public void Step(ulong from, IReadOnlyList<Message> messages)
     {
-        if (_fault is not null) return;
+        if (_fault is not null || Fenced) return;
         foreach (var message in messages)
         {
             // Only peer-to-peer message types may arrive over the wire; local ones would be a forged or corrupt batch.
@@ -167,6 +173,9 @@ internal sealed partial class GroupReplica
             // A lease read a follower forwarded (it took itself for the leader a moment too long) is answered from this
             // node's lease: bring the ticks up to date first, as for a lease read of our own.
             if (message is { Type: MessageType.ReadIndex, ReadMode: ReadMode.LeaseBased }) CatchUpTicks();
+            // The leader's commit index as announced, which may be past this replica's log: what recovery reports as
+            // the last known commit if the group loses its quorum.
+            if (message.Type is MessageType.Append or MessageType.Heartbeat && message.Commit > _leaderCommitSeen) _leaderCommitSeen = message.Commit;
             try
             {
                 _node.Step(message);
@@ -239,7 +248,7 @@ internal sealed partial class GroupReplica
     }
 
     /// <summary>Whether the node has work for <see cref="ProcessReady"/>.</summary>
-    public bool HasReady => _fault is null && (_node.HasReady || _unreachable.Count > 0 || _pendingSnapshotReports.Count > 0);
+    public bool HasReady => _fault is null && !Fenced && (_node.HasReady || _unreachable.Count > 0 || _pendingSnapshotReports.Count > 0);
 
     /// <summary>Tells the node that a member's silo is unreachable (a failed send, or declared dead); reported after the next Ready.</summary>
     public void ReportUnreachable(ulong memberId)
@@ -358,6 +367,15 @@ internal sealed partial class GroupReplica
 
     private void ApplyConfChange(Entry entry)
     {
+        if (entry.Term < Id.Epoch)
+        {
+            // A change of the history before a quorum-loss recovery: the recovery set the configuration of this epoch,
+            // and members of the old one may be dead for good (design §4, "Quorum-loss recovery").
+            _cache.ApplyNoOp((long)entry.Index);
+            CompleteWrite(entry, null);
+            return;
+        }
+
         var change = ConfChangeCodec.Decode(entry.Data.Span);
         foreach (var (id, silo) in MemberContext.Decode(change.Context)) _host.LearnRoute(id, silo);
         var confState = _node.ApplyConfChange(change);

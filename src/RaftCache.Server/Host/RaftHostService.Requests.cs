@@ -1,3 +1,4 @@
+using RaftCache.Server.Group;
 using RaftCache.Server.Transport;
 
 namespace RaftCache.Server.Host;
@@ -116,14 +117,20 @@ internal sealed partial class RaftHostService
     }
 
     public Task<CacheReply> RequestRemoval(GroupId group, ulong memberId, TimeSpan timeout) =>
-        _layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica)
-            ? replica.RequestRemoval(memberId, timeout)
-            : Task.FromResult(NotHere(group.Index));
+        ReplicaOf(group) is { } replica ? replica.RequestRemoval(memberId, timeout) : Task.FromResult(NotHere(group.Index));
 
-    public Task<bool?> IsMember(GroupId group, ulong memberId) =>
-        Task.FromResult(_layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica) && replica.IsLeader
-            ? replica.HasMember(memberId)
-            : (bool?)null);
+    public Task<bool?> IsMember(GroupId group, ulong memberId)
+    {
+        if (ReplicaOf(group) is { IsLeader: true } leader) return Task.FromResult<bool?>(leader.HasMember(memberId));
+        // The group was re-formed in a later epoch: the asking replica's configuration is history.
+        if (_layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica) && replica.IsLeader && replica.Id.Epoch > group.Epoch)
+            return Task.FromResult<bool?>(false);
+        return Task.FromResult<bool?>(null);
+    }
+
+    /// <summary>This silo's replica of <paramref name="group"/> in the group's epoch, or null.</summary>
+    private GroupReplica? ReplicaOf(GroupId group) =>
+        _layout?.Id == group.Layout && _groups.TryGetValue(group.Index, out var replica) && replica.Id == group ? replica : null;
 
     public Task<ReplicaStatus[]> GetStatus()
     {

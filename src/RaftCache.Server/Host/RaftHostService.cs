@@ -22,6 +22,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly LocalReplica _localReplica;
+    private readonly QuorumRecovery _recovery;
     private readonly Dictionary<ulong, SiloAddress> _routes = [];
     private readonly Dictionary<int, GroupReplica> _groups = [];
     // For readers on other threads (the façade): this silo's replica of each group by index, or null; replaced,
@@ -46,7 +47,8 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         ILocalSiloDetails localSilo,
         RaftCacheInstruments instruments,
         TimeProvider time,
-        LocalReplica localReplica)
+        LocalReplica localReplica,
+        QuorumRecovery recovery)
         : base(id, silo, loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(localReplica);
@@ -65,6 +67,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         MemberId = MemberIds.For(Self);
         _routes[MemberId] = Self;
         _localReplica = localReplica;
+        _recovery = recovery;
         localReplica.Host = this;
         // Read from the metrics thread: the published replicas and their leader silos are safe to read from any thread.
         instruments.Observe(() =>
@@ -144,6 +147,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         {
             _lastStrayCheck = now;
             CheckReplicasPlacedElsewhere();
+            RecoverLostGroups();
         }
 
         return Task.CompletedTask;
@@ -263,8 +267,19 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         if (group.Layout != layout.Id || group.Index < 0 || group.Index >= layout.Groups) return null;
         if (_groups.TryGetValue(group.Index, out var replica))
         {
-            _routes[from] = fromSilo;
-            return replica;
+            if (group.Epoch == replica.Id.Epoch)
+            {
+                _routes[from] = fromSilo;
+                return replica;
+            }
+
+            // A replica of an epoch before a quorum-loss recovery never takes part in the recovered group: its messages
+            // are dropped. This silo's own replica of an older epoch is replaced when the recovered group's leader
+            // contacts it: it was not among the survivors the recovery re-formed, and joins the new epoch afresh.
+            if (group.Epoch < replica.Id.Epoch || Stopping || !fromLeader) return null;
+            LogReplacedByEpoch(_logger, replica.Id, group.Epoch);
+            _groups.Remove(group.Index);
+            replica.Dispose();
         }
 
         // A silo joins a group through the first leader that contacts it (design §4 in docs/design.md: a new member
@@ -377,6 +392,9 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Group {Group}: the leader on {Silo} says this silo's replica is no longer a member")]
     private static partial void LogNotAMemberAnyMore(ILogger logger, GroupId group, SiloAddress silo);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Group {Group}: the group was re-formed in epoch {Epoch} without this replica; it joins the new epoch afresh")]
+    private static partial void LogReplacedByEpoch(ILogger logger, GroupId group, ulong epoch);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Group {Group}: this silo's replica was removed from the group and is dropped")]
     private static partial void LogReplicaDropped(ILogger logger, GroupId group);

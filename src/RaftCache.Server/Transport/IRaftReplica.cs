@@ -45,4 +45,25 @@ internal interface IRaftReplica : IGrainService
     /// <summary>Asks the leader to remove <paramref name="memberId"/> from the group (a silo leaving gracefully).</summary>
     [Alias("RequestRemoval")]
     Task<CacheReply> RequestRemoval(GroupId group, ulong memberId, TimeSpan timeout);
+
+    /// <summary>This silo's replica of group <paramref name="index"/> of <paramref name="layout"/> as recovery sees it, or null if it holds none.</summary>
+    [Alias("GetRecoveryState")]
+    Task<RecoveryState?> GetRecoveryState(Guid layout, int index);
+
+    /// <summary>
+    /// Fences this silo's replica of <paramref name="group"/> for recovery <paramref name="recoveryId"/>: it stops
+    /// stepping messages, ticking and serving, so that its log no longer changes, and returns its state. Null if it holds
+    /// no replica of that group and epoch, or another recovery holds it. The fence lifts by itself after
+    /// <paramref name="hold"/> unless the recovery completes.
+    /// </summary>
+    [Alias("FenceForRecovery")]
+    Task<RecoveryState?> FenceForRecovery(GroupId group, Guid recoveryId, TimeSpan hold);
+
+    /// <summary>Re-forms this silo's fenced replica in the plan's epoch; false if it is not fenced by the plan's recovery.</summary>
+    [Alias("CompleteRecovery")]
+    Task<bool> CompleteRecovery(RecoveryPlan plan);
+
+    /// <summary>Lifts the fence of an abandoned recovery.</summary>
+    [Alias("ReleaseFence")]
+    Task ReleaseFence(GroupId group, Guid recoveryId);
 }

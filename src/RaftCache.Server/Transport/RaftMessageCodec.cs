@@ -17,7 +17,7 @@ internal sealed record GroupMessages(GroupId Group, ulong From, ulong To, List<M
 /// of all of a flush's messages for one silo costs one pooled buffer instead of an object graph per message.
 /// </summary>
 /// <remarks>
-/// Format version 2: a version byte, then segments until the end, each <c>group-layout:16 group-index from to
+/// Format version 3: a version byte, then segments until the end, each <c>group-layout:16 group-index group-epoch from to
 /// count</c> followed by <c>count</c> messages: type, to, from, term, log term, index, commit, reject hint, context
 /// (varints), flags (reject, campaign transfer, snapshot), read mode, entries (count; each: term, index, type, data),
 /// and with the snapshot flag the snapshot's metadata (index, term, configuration; its data travels separately, see
@@ -25,7 +25,7 @@ internal sealed record GroupMessages(GroupId Group, ulong From, ulong To, List<M
 /// </remarks>
 internal static class RaftMessageCodec
 {
-    public const byte Version = 2;
+    public const byte Version = 3;
     private const byte FlagReject = 1;
     private const byte FlagCampaignTransfer = 2;
     private const byte FlagSnapshot = 4;
@@ -39,6 +39,7 @@ internal static class RaftMessageCodec
         var writer = new WireWriter(output);
         writer.WriteGuid(group.Layout);
         writer.WriteVarint((ulong)group.Index);
+        writer.WriteVarint(group.Epoch);
         writer.WriteVarint(from);
         writer.WriteVarint(to);
         writer.WriteVarint((ulong)messages.Count);
@@ -80,7 +81,7 @@ internal static class RaftMessageCodec
         var layout = reader.ReadGuid();
         var index = reader.ReadVarint();
         if (index > int.MaxValue) throw new FormatException($"Group index {index} is out of range.");
-        return new GroupId(layout, (int)index);
+        return new GroupId(layout, (int)index, reader.ReadVarint());
     }
 
     private static void WriteMessage(ref WireWriter writer, Message m)
