@@ -175,7 +175,7 @@ internal sealed partial class QuorumRecovery(
         (report.EntriesBehindKnownCommit > 0
             ? $"The survivors were {report.EntriesBehindKnownCommit} entries behind the last commit they heard of ({report.LastKnownCommit}): those writes are lost."
             : $"The kept log reaches the last commit the survivors heard of ({report.LastKnownCommit}).")
-        + " Entries the dead leader committed after the survivors last heard from it are lost too."
+        + " Entries a leader among the dead voters committed after the survivors last heard of a commit are lost too, and cannot be counted."
         + (report.EntriesCommittedByRecovery > 0 ? $" {report.EntriesCommittedByRecovery} entries past that commit, whose writers were not told they were applied, take effect." : "");
 
     private static GroupRecovery Refused(int index, string message, string[]? deadVoters = null) =>
