@@ -223,6 +223,40 @@ public sealed class QuorumRecoveryTests
         await Eventually.WaitAsync(async () => await cluster.Cache.GetAsync("k") == "v", Settle, "the group to elect a leader again");
     }
 
+    [Fact]
+    public async Task AGroupWithNoSurvivingReplicaIsFormedAnewEmptyWithoutRestartingTheCluster()
+    {
+        await using var cluster = await CacheCluster.StartAsync(3, options =>
+        {
+            options.Voters = 1;
+            options.RequestTimeout = TimeSpan.FromSeconds(2);
+        });
+        // The group's one replica must be where placement wants it, or the group would still be moving it, and the new
+        // replica, a learner, would survive with the data (and recovery would rightly keep its log).
+        var placement = cluster.SiloService<Host.LocalReplica>(cluster.Cluster.GetActiveSilos().First()).Host!;
+        await Eventually.WaitAsync(async () =>
+        {
+            var status = await cluster.StatusAsync();
+            return status.Replicas.Length == 1 && status.Leader is { Learners.Length: 0 } leader && placement.PlacementOf(0) is [var chosen] && leader.Silo == chosen.ToString();
+        }, Settle, "the group's only replica to lead on the silo placement chooses");
+        await cluster.Cache.PutAsync("gone", "with its only replica");
+        var holder = await cluster.LeaderSiloAsync();
+        cluster.Faults.Isolate(holder.SiloAddress, cluster.Cluster.GetActiveSilos().Select(s => s.SiloAddress));
+        await cluster.Cluster.KillSiloAsync(holder);
+
+        var plan = await WaitForOutcomeAsync(cluster.Cache, RecoveryOutcome.Planned);
+        Assert.True(plan.Message.Contains("No replica of the group survived", StringComparison.Ordinal), plan.ToString());
+        Assert.Empty(plan.Survivors);
+        var formed = Assert.Single(await cluster.Cache.RecoverQuorumAsync(confirm: true));
+        Assert.True(formed.Outcome == RecoveryOutcome.Recovered, formed.Message);
+        cluster.Faults.Heal();
+        await cluster.Cache.PutAsync("new", "group");
+        Assert.Equal("group", await cluster.Cache.GetAsync("new"));
+        Assert.Null(await cluster.Cache.GetAsync("gone"));
+        await cluster.WaitForStableGroupAsync(voters: 1, Settle);
+        Assert.All((await cluster.StatusAsync()).Replicas, r => Assert.Equal(formed.Epoch, r.Epoch));
+    }
+
     /// <summary>Writes <paramref name="count"/> new keys; returns each key's version (the log index of its write).</summary>
     internal static async Task<Dictionary<string, long>> WriteKeysAsync(IRaftCacheClient cache, string prefix, int count)
     {

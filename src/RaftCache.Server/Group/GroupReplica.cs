@@ -85,7 +85,11 @@ internal sealed partial class GroupReplica
     {
         var cache = new CacheStateMachine(host.Options.Cache);
         cache.ApplyNoOp((long)MemStorage.BootstrapIndex);
-        var replica = new GroupReplica(host, id, MemStorage.CreateBootstrapped(new ConfState { Voters = [host.MemberId] }), cache, logger);
+        var storage = MemStorage.CreateBootstrapped(new ConfState { Voters = [host.MemberId] });
+        // A group formed anew by recovery starts its terms at its epoch, as every epoch does: its campaign is in term
+        // epoch, and no entry of its own is taken for the old history (design §4, "Quorum-loss recovery").
+        if (id.Epoch > MemStorage.BootstrapTerm) storage.SetHardState(new HardState(id.Epoch - 1, RaftConfig.None, MemStorage.BootstrapIndex));
+        var replica = new GroupReplica(host, id, storage, cache, logger);
         replica._node.Campaign();
         return replica;
     }

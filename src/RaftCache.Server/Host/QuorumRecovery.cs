@@ -41,13 +41,10 @@ internal sealed partial class QuorumRecovery(
         var snapshot = membership.CurrentSnapshot;
         var answers = await AskAsync(snapshot.ActiveSilos(), silo => peers.For(silo).GetRecoveryState(layout.Id, index));
         var replicas = answers.Where(a => a.State is not null).Select(a => a.State!).ToList();
-        if (replicas.Count == 0)
-        {
-            var silent = answers.Count(a => a.Error is not null);
-            return Refused(index, silent > 0
-                ? $"No live silo reported a replica of group {index}, and {silent} did not answer; ask again."
-                : $"No live silo holds a replica of group {index}: its data was only on dead silos. Restart the cluster to form the group again, empty.");
-        }
+        var silentSilos = answers.Where(a => a.Error is not null).Select(a => $"{a.Silo} ({a.Error})").ToList();
+        if (silentSilos.Count > 0)
+            return Refused(index, $"Every live silo must answer, and these did not: {string.Join(", ", silentSilos)}. Ask again once they answer, or once Orleans declares them dead.");
+        if (replicas.Count == 0) return await FormAnewAsync(layout, index, snapshot, replicas, [], confirm);
 
         // Replicas of an epoch before the last recovery are leftovers: the recovered group replaces them when it contacts them.
         var epoch = replicas.Max(r => r.Group.Epoch);
@@ -59,7 +56,8 @@ internal sealed partial class QuorumRecovery(
         bool IsDead(ulong member) => deadSilos.ContainsKey(member) || !knownSilos.ContainsKey(member);
         string Describe(ulong member) => knownSilos.TryGetValue(member, out var silo) ? silo.ToString() : $"member {member}";
 
-        var configurations = current.Select(r => (Voters: r.Voters, Outgoing: r.VotersOutgoing)).Distinct(ConfigurationComparer.Instance).ToList();
+        // A replica that joined but has not yet received its configuration (it has no voters) tells nothing.
+        var configurations = current.Where(r => r.Voters.Length > 0).Select(r => (Voters: r.Voters, Outgoing: r.VotersOutgoing)).Distinct(ConfigurationComparer.Instance).ToList();
         var deadVoters = configurations.SelectMany(c => c.Voters.Concat(c.Outgoing)).Distinct().Where(IsDead).Order().Select(Describe).ToArray();
         foreach (var (incoming, outgoing) in configurations)
         {
@@ -79,11 +77,7 @@ internal sealed partial class QuorumRecovery(
         // Survivors: members of the configuration they applied. A replica the group removed but that was not yet dropped
         // is no survivor.
         var survivors = current.Where(r => r.Fault is null && (r.Voters.Contains(r.MemberId) || r.VotersOutgoing.Contains(r.MemberId) || r.Learners.Contains(r.MemberId))).ToList();
-        var silentSilos = answers.Where(a => a.Error is not null).Select(a => $"{a.Silo} ({a.Error})").ToList();
-        if (silentSilos.Count > 0)
-            return Refused(index, $"Every surviving replica must take part, and these live silos did not answer: {string.Join(", ", silentSilos)}. Ask again once they answer, or once Orleans declares them dead.", deadVoters);
-        if (survivors.Count == 0)
-            return Refused(index, $"No live replica of group {index} is a member of its configuration (or every one stopped with a fault): its data was only on dead silos.", deadVoters);
+        if (survivors.Count == 0) return await FormAnewAsync(layout, index, snapshot, replicas, deadVoters, confirm);
 
         var chosen = Choose(survivors);
         var report = Report(index, chosen, survivors, deadVoters);
@@ -145,6 +139,27 @@ internal sealed partial class QuorumRecovery(
         };
 
         bool HasLiveMajority(ulong[] members) => members.Count(v => !IsDead(v)) > members.Length / 2;
+    }
+
+    /// <summary>
+    /// No replica of the group survived (none is a member of its configuration, or every one stopped with a fault): its
+    /// data is lost with the dead silos. Rather than restart the cluster, the group is formed anew, empty, on the oldest
+    /// live silo, in an epoch above every term any leftover replica reports, so leftovers are replaced when the new
+    /// leader contacts them. Placement then adds the silos it chooses.
+    /// </summary>
+    private async Task<GroupRecovery> FormAnewAsync(ClusterLayout layout, int index, ClusterMembershipSnapshot snapshot, List<RecoveryState> leftovers, string[] deadVoters, bool confirm)
+    {
+        var silo = snapshot.ActiveSilos().OrderBy(s => s.Generation).ThenBy(s => s.ToParsableString(), StringComparer.Ordinal).FirstOrDefault();
+        if (silo is null) return Refused(index, "No live silo can host the group.", deadVoters);
+        var epoch = leftovers.Select(r => Math.Max(r.Group.Epoch, r.Term)).DefaultIfEmpty(0UL).Max() + 1;
+        var report = new GroupRecovery { Group = index, ChosenSilo = silo.ToString(), ChosenMemberId = MemberIds.For(silo), DeadVoters = deadVoters };
+        const string lost = "No replica of the group survived: every entry it held is lost.";
+        if (!confirm)
+            return report with { Outcome = RecoveryOutcome.Planned, Message = $"Group {index} lost its quorum. {lost} Recovery would form it anew, empty, on {silo}. Confirm to recover." };
+        var (formed, error) = await TryAsync(() => peers.For(silo).FormGroupAnew(new GroupId(layout.Id, index, epoch)));
+        return formed
+            ? report with { Outcome = RecoveryOutcome.Recovered, Epoch = epoch, Message = $"Group {index} formed anew, empty, on {silo} in epoch {epoch}. {lost}" }
+            : report with { Outcome = RecoveryOutcome.Failed, Message = $"Forming group {index} anew on {silo} failed ({error ?? "the silo already holds a replica of a later epoch"}). Ask again." };
     }
 
     /// <summary>The most up-to-date log (Raft §5.4.1); among equals a voter, then the lowest member id, so every run agrees.</summary>

@@ -35,6 +35,22 @@ internal sealed partial class RaftHostService
         return Task.FromResult(true);
     }
 
+    public Task<bool> FormGroupAnew(GroupId group)
+    {
+        if (_layout is not { } layout || group.Layout != layout.Id || group.Index < 0 || group.Index >= layout.Groups || Stopping) return Task.FromResult(false);
+        if (_groups.TryGetValue(group.Index, out var existing))
+        {
+            if (existing.Id.Epoch >= group.Epoch) return Task.FromResult(false);
+            _groups.Remove(group.Index);
+            existing.Dispose();
+        }
+
+        LogFormingAnew(_logger, group);
+        AddGroup(GroupReplica.Bootstrap(this, group, _loggerFactory.CreateLogger<GroupReplica>()));
+        Flush();
+        return Task.FromResult(true);
+    }
+
     /// <summary>
     /// Under <see cref="QuorumLossRecoveryMode.Automatic"/>: a group whose voters have been mostly on dead silos for
     /// <see cref="RaftCacheOptions.QuorumLossRecoveryAfter"/> is recovered by one of its survivors, the one with the
@@ -77,6 +93,9 @@ internal sealed partial class RaftHostService
             _recovering.Remove(index);
         }
     }
+
+    [LoggerMessage(EventId = 1323, Level = LogLevel.Warning, Message = "Group {Group}: no replica survived; forming the group anew, empty, with this silo as its only voter")]
+    private static partial void LogFormingAnew(ILogger logger, GroupId group);
 
     [LoggerMessage(EventId = 1320, Level = LogLevel.Warning, Message = "Group {Group}: a majority of its voters has been on dead silos for {After}; recovering it automatically (RaftCache:QuorumLossRecovery is Automatic)")]
     private static partial void LogAutomaticRecovery(ILogger logger, int group, TimeSpan after);

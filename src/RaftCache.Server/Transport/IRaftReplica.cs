@@ -66,4 +66,11 @@ internal interface IRaftReplica : IGrainService
     /// <summary>Lifts the fence of an abandoned recovery.</summary>
     [Alias("ReleaseFence")]
     Task ReleaseFence(GroupId group, Guid recoveryId);
+
+    /// <summary>
+    /// Forms <paramref name="group"/> anew, empty, with this silo's replica as its only voter: the recovery of a group
+    /// none of whose replicas survived. False if this silo holds a replica of the group in that epoch or a later one.
+    /// </summary>
+    [Alias("FormGroupAnew")]
+    Task<bool> FormGroupAnew(GroupId group);
 }
