@@ -11,6 +11,36 @@ public sealed class ClientTests
         new(new ScriptedGrainFactory(_facade), options ?? new RaftCacheClientOptions());
 
     [Fact]
+    public async Task RecoverQuorumIsOneCallWithTheGroupAndConfirmationAndRefusesANegativeGroup()
+    {
+        var calls = new List<(int? Group, bool Confirm)>();
+        _facade.Recover = (group, confirm) =>
+        {
+            lock (calls) calls.Add((group, confirm));
+            return Task.FromResult(new[] { new GroupRecovery { Group = group ?? 0, Outcome = confirm ? RecoveryOutcome.Recovered : RecoveryOutcome.Planned } });
+        };
+        using var client = Client();
+
+        Assert.Equal(RecoveryOutcome.Planned, Assert.Single(await client.RecoverQuorumAsync()).Outcome);
+        Assert.Equal(RecoveryOutcome.Recovered, Assert.Single(await client.RecoverQuorumAsync(group: 2, confirm: true)).Outcome);
+        await Assert.ThrowsAsync<CacheArgumentException>(() => client.RecoverQuorumAsync(group: -1, confirm: true));
+        // A recovery changes the cluster: it is never sent twice (reads are resent through another gateway; this is not).
+        Assert.Equal([(null, false), (2, true)], calls);
+    }
+
+    [Fact]
+    public async Task RecoverQuorumStopsWaitingWhenTheCallerCancels()
+    {
+        var never = new TaskCompletionSource<GroupRecovery[]>();
+        _facade.Recover = (_, _) => never.Task;
+        using var client = Client();
+        using var canceled = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        // The caller's token ends the wait first; nothing was resent meanwhile.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.RecoverQuorumAsync(confirm: true, cancellationToken: canceled.Token));
+    }
+
+    [Fact]
     public async Task TwoThousandConcurrentPutsOnOneClientAllSucceedWithoutOversteppingTheSessionWindow()
     {
         // Answers come back out of order and slowly, as under load: the lowest unanswered write holds the window.

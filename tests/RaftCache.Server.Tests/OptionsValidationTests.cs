@@ -20,6 +20,8 @@ public class OptionsValidationTests
     [InlineData(nameof(RaftCacheOptions.Voters))]
     [InlineData(nameof(RaftCacheOptions.MaxPendingProposals))]
     [InlineData(nameof(RaftCacheOptions.SnapshotChunkBytes))]
+    [InlineData(nameof(RaftCacheOptions.QuorumLossRecovery))]
+    [InlineData(nameof(RaftCacheOptions.QuorumLossRecoveryAfter))]
     [InlineData("MaxValueBytes")]
     public void InvalidSettingsAreRejectedWithTheSettingsName(string setting)
     {
@@ -32,6 +34,8 @@ public class OptionsValidationTests
                 case nameof(RaftCacheOptions.Voters): options.Voters = 0; break;
                 case nameof(RaftCacheOptions.MaxPendingProposals): options.MaxPendingProposals = 0; break;
                 case nameof(RaftCacheOptions.SnapshotChunkBytes): options.SnapshotChunkBytes = 10; break;
+                case nameof(RaftCacheOptions.QuorumLossRecovery): options.QuorumLossRecovery = (QuorumLossRecoveryMode)7; break;
+                case nameof(RaftCacheOptions.QuorumLossRecoveryAfter): options.QuorumLossRecoveryAfter = TimeSpan.Zero; break;
                 default: options.Cache.MaxValueBytes = 2 * options.MaxSizePerMessage; break;
             }
         });
