@@ -103,7 +103,14 @@ internal sealed partial class GroupReplica
             _leaderCommitSeen = old._leaderCommitSeen,
         };
         LogRecovered(old._logger, replica.Id, plan.Chosen, new MemberList([.. plan.Voters]), log.HardState.Commit);
-        if (chosen) replica._node.Campaign();
+        if (chosen)
+        {
+            // Apply what the new commit index covers first: a node does not campaign while committed configuration
+            // changes wait to be applied (here, changes of the old history, applied as no-ops).
+            replica.ProcessReady();
+            replica._node.Campaign();
+        }
+
         return replica;
     }
 
