@@ -33,6 +33,7 @@ internal sealed class CacheWorkload : IAsyncDisposable
     private readonly CacheCluster _cluster;
     private readonly LinearizabilitySettings _settings;
     private readonly Func<int, byte[], TimeSpan, Task<byte[]?>>? _read;
+    private readonly string _valuePrefix;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
     private readonly List<RaftCacheClient> _sessions = [];
@@ -49,13 +50,15 @@ internal sealed class CacheWorkload : IAsyncDisposable
     /// partitioned replica's local state); it gets the client, the key and the deadline, and throws a typed error on
     /// failure.
     /// </param>
+    /// <param name="valuePrefix">Starts every value written, so that two workloads of one test never write the same value.</param>
     public CacheWorkload(CacheCluster cluster, HistoryRecorder recorder, LinearizabilitySettings settings, int seed,
-        Func<int, byte[], TimeSpan, Task<byte[]?>>? read = null)
+        Func<int, byte[], TimeSpan, Task<byte[]?>>? read = null, string valuePrefix = "c")
     {
         _cluster = cluster;
         Recorder = recorder;
         _settings = settings;
         _read = read;
+        _valuePrefix = valuePrefix;
         Keys = [.. Enumerable.Range(0, settings.Keys).Select(k => $"k{k}")];
         CounterKeys = [.. Enumerable.Range(0, settings.CounterKeys).Select(k => $"n{k}")];
         Seed = seed;
@@ -170,7 +173,7 @@ internal sealed class CacheWorkload : IAsyncDisposable
         // reads are exercised whichever silo the typed clients' gateway is.
         var sessionless = client % 4 == 3;
         var written = 0;
-        byte[] UniqueValue() => Encoding.UTF8.GetBytes($"c{client}-{written++}");
+        byte[] UniqueValue() => Encoding.UTF8.GetBytes($"{_valuePrefix}{client}-{written++}");
         while (!stop.IsCancellationRequested)
         {
             if (CounterKeys.Count > 0 && random.Next(100) < CounterSharePercent)
