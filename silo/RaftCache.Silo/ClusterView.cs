@@ -39,7 +39,8 @@ internal sealed record ClusterView(DateTimeOffset Time, GroupView[] Groups, Silo
                         "A member of the group whose silo did not answer.")));
             }
 
-            return new GroupView(group, leader?.Silo, leader?.Term ?? 0, leader?.Commit ?? 0, leader is null ? 0 : Rate(leader), [.. replicas]);
+            var epoch = status.Replicas.Where(r => r.IsReplica && r.Group == group).Select(r => r.Epoch).DefaultIfEmpty(0UL).Max();
+            return new GroupView(group, leader?.Silo, leader?.Term ?? 0, leader?.Commit ?? 0, leader is null ? 0 : Rate(leader), epoch, [.. replicas]);
         }).ToArray();
 
         var silos = status.Replicas.GroupBy(r => r.Silo, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -68,8 +69,9 @@ internal sealed record ClusterView(DateTimeOffset Time, GroupView[] Groups, Silo
 /// <param name="Term">The leader's term.</param>
 /// <param name="Commit">The leader's commit index.</param>
 /// <param name="OpsPerSecond">Entries the leader applied per second since the previous poll.</param>
+/// <param name="Epoch">The group's epoch: 0 until it was re-formed after losing its quorum.</param>
 /// <param name="Replicas">The replicas, including members whose silo did not answer.</param>
-internal sealed record GroupView(int Group, string? Leader, ulong Term, ulong Commit, double OpsPerSecond, ReplicaView[] Replicas);
+internal sealed record GroupView(int Group, string? Leader, ulong Term, ulong Commit, double OpsPerSecond, ulong Epoch, ReplicaView[] Replicas);
 
 /// <summary>One replica in the live view.</summary>
 /// <param name="Group">The replica's group.</param>
