@@ -27,6 +27,7 @@ internal static class Commands
         root.Subcommands.Add(Delete());
         root.Subcommands.Add(Clear());
         root.Subcommands.Add(Status());
+        root.Subcommands.Add(RecoverCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
@@ -220,12 +221,16 @@ internal static class Commands
 
     private static string Num<T>(T value) where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Connects, runs <paramref name="body"/>, and turns every failure into a message and its exit code.</summary>
-    public static async Task<int> RunAsync(ParseResult parse, Func<ClusterConnection, Task<int>> body, CancellationToken cancellation)
+    /// <summary>
+    /// Connects, runs <paramref name="body"/>, and turns every failure into a message and its exit code. A command that
+    /// needs more time than one operation gives <paramref name="defaultTimeout"/>: its request timeout unless
+    /// <c>--timeout</c> is given.
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<ClusterConnection, Task<int>> body, CancellationToken cancellation, TimeSpan? defaultTimeout = null)
     {
         try
         {
-            await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse), cancellation).ConfigureAwait(false);
+            await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse, defaultTimeout), cancellation).ConfigureAwait(false);
             return await body(connection).ConfigureAwait(false);
         }
         catch (InvalidTlsOptionsException e)
