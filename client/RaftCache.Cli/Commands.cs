@@ -217,6 +217,11 @@ internal static class Commands
                 ? $"Leader: every one of the {groups.Length} groups has one ({string.Join(" or ", voters)} voters each)."
                 : $"[red]No leader[/] in group(s) {string.Join(", ", leaderless)} of {groups.Length}.");
         }
+
+        // A group re-formed by quorum-loss recovery (raftcache recover) runs in an epoch above 0.
+        var recovered = groups.Select(g => (Group: g, Epoch: status.Replicas.Where(r => r.IsReplica && r.Group == g).Max(r => r.Epoch))).Where(g => g.Epoch > 0).ToList();
+        if (recovered.Count > 0)
+            AnsiConsole.MarkupLine("Re-formed after losing its quorum: " + string.Join(", ", recovered.Select(g => $"group {g.Group} (epoch {g.Epoch})")) + ".");
     }
 
     private static string Num<T>(T value) where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);

@@ -87,26 +87,24 @@ internal static class RecoverCommand
         foreach (var report in reports.OrderBy(r => r.Group))
         {
             console.MarkupLine($"Group {report.Group}: {Outcome(report.Outcome)}");
-            var grid = new Grid().AddColumn(new GridColumn().PadLeft(2).PadRight(2)).AddColumn();
             if (report.Outcome is RecoveryOutcome.Planned or RecoveryOutcome.Recovered or RecoveryOutcome.Failed && report.ChosenSilo is { } chosen)
             {
-                Row(grid, "chosen survivor", $"{chosen} (member {Num(report.ChosenMemberId)}): its log is kept");
-                Row(grid, "kept log", $"up to index {Num(report.KeptIndex)}, term {Num(report.KeptTerm)}");
-                Row(grid, "last known commit", $"{Num(report.LastKnownCommit)} (the highest commit index a survivor heard of)");
-                Row(grid, "behind known commit", report.EntriesBehindKnownCommit == 0
+                Row(console, "chosen survivor", $"{chosen} (member {Num(report.ChosenMemberId)}): its log is kept");
+                Row(console, "kept log", $"up to index {Num(report.KeptIndex)}, term {Num(report.KeptTerm)}");
+                Row(console, "last known commit", $"{Num(report.LastKnownCommit)} (the highest commit index a survivor heard of)");
+                Row(console, "behind known commit", report.EntriesBehindKnownCommit == 0
                     ? "0 (the kept log reaches the known commit: no known loss)"
                     : $"{Num(report.EntriesBehindKnownCommit)} committed entries are not in the kept log: lost");
-                Row(grid, "committed by recovery", report.EntriesCommittedByRecovery == 0
+                Row(console, "committed by recovery", report.EntriesCommittedByRecovery == 0
                     ? "0"
                     : $"{Num(report.EntriesCommittedByRecovery)} entries past the known commit {(dryRun ? "would take" : "take")} effect (their writers were not told they were applied)");
-                Row(grid, "survivors", List(report.Survivors));
+                Row(console, "survivors", List(report.Survivors));
             }
 
-            if (report.DeadVoters.Length > 0) Row(grid, "dead voters", List(report.DeadVoters));
-            if (report.Outcome is RecoveryOutcome.Recovered or RecoveryOutcome.Failed) Row(grid, "new epoch", Num(report.Epoch));
-            else if (report.Epoch > 0) Row(grid, "epoch", Num(report.Epoch) + " (recovered before)");
-            Row(grid, "message", report.Message);
-            console.Write(grid);
+            if (report.DeadVoters.Length > 0) Row(console, "dead voters", List(report.DeadVoters));
+            if (report.Outcome is RecoveryOutcome.Recovered or RecoveryOutcome.Failed) Row(console, "new epoch", Num(report.Epoch));
+            else if (report.Epoch > 0) Row(console, "epoch", Num(report.Epoch) + " (the group was re-formed after an earlier quorum loss)");
+            Row(console, "message", report.Message);
         }
 
         var planned = Groups(reports, RecoveryOutcome.Planned);
@@ -139,7 +137,12 @@ internal static class RecoverCommand
         _ => Markup.Escape(outcome.ToString()),
     };
 
-    private static void Row(Grid grid, string label, string value) => grid.AddRow(new Text(label), new Text(value));
+    /// <summary>
+    /// One line of a report, plain text (no markup): the label in a column of its own, then the value. Written past
+    /// Spectre's rendering, which would break a long message at the profile's width (240 columns when redirected)
+    /// without indenting the rest; a terminal wraps it instead, and a script sees one line per field.
+    /// </summary>
+    private static void Row(IAnsiConsole console, string label, string value) => console.Profile.Out.Writer.WriteLine($"  {label,-22} {value}");
 
     private static string List(string[] items) => items.Length == 0 ? "(none)" : string.Join(", ", items);
 
