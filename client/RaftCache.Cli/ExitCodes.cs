@@ -52,8 +52,8 @@ internal static class ExitCodes
     public const int RecoveryNeeded = 13;
 
     /// <summary>
-    /// <c>recover</c>: recovery was refused for some group (not safe or not possible now, for example because Orleans has
-    /// not yet declared the dead voters dead), or began and failed; the report's message says why.
+    /// <c>recover</c>: recovery was refused for some group (not safe or not possible now, for example because a live silo
+    /// did not answer), or began and failed; the report's message says why.
     /// </summary>
     public const int RecoveryRefused = 14;
 
