@@ -27,6 +27,7 @@ internal static class Commands
         root.Subcommands.Add(Delete());
         root.Subcommands.Add(Clear());
         root.Subcommands.Add(Status());
+        root.Subcommands.Add(RecoverCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
@@ -216,16 +217,25 @@ internal static class Commands
                 ? $"Leader: every one of the {groups.Length} groups has one ({string.Join(" or ", voters)} voters each)."
                 : $"[red]No leader[/] in group(s) {string.Join(", ", leaderless)} of {groups.Length}.");
         }
+
+        // A group re-formed by quorum-loss recovery (raftcache recover) runs in an epoch above 0.
+        var recovered = groups.Select(g => (Group: g, Epoch: status.Replicas.Where(r => r.IsReplica && r.Group == g).Max(r => r.Epoch))).Where(g => g.Epoch > 0).ToList();
+        if (recovered.Count > 0)
+            AnsiConsole.MarkupLine("Re-formed after losing its quorum: " + string.Join(", ", recovered.Select(g => $"group {g.Group} (epoch {g.Epoch})")) + ".");
     }
 
     private static string Num<T>(T value) where T : IFormattable => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Connects, runs <paramref name="body"/>, and turns every failure into a message and its exit code.</summary>
-    public static async Task<int> RunAsync(ParseResult parse, Func<ClusterConnection, Task<int>> body, CancellationToken cancellation)
+    /// <summary>
+    /// Connects, runs <paramref name="body"/>, and turns every failure into a message and its exit code. A command that
+    /// needs more time than one operation gives <paramref name="defaultTimeout"/>: its request timeout unless
+    /// <c>--timeout</c> is given.
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<ClusterConnection, Task<int>> body, CancellationToken cancellation, TimeSpan? defaultTimeout = null)
     {
         try
         {
-            await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse), cancellation).ConfigureAwait(false);
+            await using var connection = await ClusterConnection.ConnectAsync(GlobalOptions.Settings(parse, defaultTimeout), cancellation).ConfigureAwait(false);
             return await body(connection).ConfigureAwait(false);
         }
         catch (InvalidTlsOptionsException e)

@@ -45,6 +45,18 @@ internal static class ExitCodes
     /// <summary><c>incr</c>: the value is not an integer, or the result would overflow (<c>CacheValueException</c>); nothing changed.</summary>
     public const int ValueError = 12;
 
+    /// <summary>
+    /// <c>recover</c> without <c>--confirm</c>: some group lost its quorum and would be recovered; nothing was changed.
+    /// Run again with <c>--confirm</c> to recover it.
+    /// </summary>
+    public const int RecoveryNeeded = 13;
+
+    /// <summary>
+    /// <c>recover</c>: recovery was refused for some group (not safe or not possible now, for example because a live silo
+    /// did not answer), or began and failed; the report's message says why.
+    /// </summary>
+    public const int RecoveryRefused = 14;
+
     /// <summary>Interrupted by Ctrl+C.</summary>
     public const int Interrupted = 130;
 
@@ -54,8 +66,10 @@ internal static class ExitCodes
         (rejected by the cluster or the client library); 5 unavailable (no quorum, not applied); 6 outcome unknown
         (may be applied); 7 overloaded; 8 session expired (not applied); 9 timed out or connection lost;
         10 unexpected error; 11 bench: errors of several kinds; 12 incr: the value is not an integer
-        or would overflow (not changed); 130 interrupted. A bench run whose operations all
-        failed the same way exits with that error's code.
+        or would overflow (not changed); 13 recover (dry run): some group lost its quorum and needs
+        recovery (nothing changed; run again with --confirm); 14 recover: refused or failed for some
+        group; 130 interrupted. A bench run whose operations all failed the same way exits with that
+        error's code.
         """;
 
     /// <summary>The exit code of a typed cache error.</summary>

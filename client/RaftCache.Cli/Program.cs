@@ -66,7 +66,7 @@ internal static class GlobalOptions
 
     public static readonly Option<TimeSpan?> Timeout = new("--timeout")
     {
-        Description = "How long one request may take before the client gives up on it (default 10s).",
+        Description = "How long one request may take before the client gives up on it (default 10s; recover: 30s).",
         Recursive = true,
         CustomParser = Durations.ParsePositive,
         HelpName = "DURATION",
@@ -111,7 +111,8 @@ internal static class GlobalOptions
         });
     }
 
-    public static ConnectionSettings Settings(ParseResult parse)
+    /// <summary>The connection settings of the command line; the request timeout is <paramref name="defaultTimeout"/> (else 10 s) unless <c>--timeout</c> is given.</summary>
+    public static ConnectionSettings Settings(ParseResult parse, TimeSpan? defaultTimeout = null)
     {
         var gateways = parse.GetValue(Gateway) is { Length: > 0 } given
             ? given.Select(g => TryParseEndpoint(g, out var e) ? e : throw new InvalidOperationException("validated")).ToList()
@@ -122,7 +123,7 @@ internal static class GlobalOptions
             parse.GetValue(ClusterId)!,
             parse.GetValue(ServiceId)!,
             parse.GetValue(ConnectTimeout) ?? TimeSpan.FromSeconds(10),
-            parse.GetValue(Timeout) ?? TimeSpan.FromSeconds(10),
+            parse.GetValue(Timeout) ?? defaultTimeout ?? TimeSpan.FromSeconds(10),
             LoadTls(parse));
     }
 

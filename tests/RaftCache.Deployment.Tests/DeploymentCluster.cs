@@ -43,16 +43,18 @@ public sealed class DeploymentCluster : IAsyncDisposable
     private readonly string _clusterId = "deploy-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<SiloInstance> _silos = [];
     private readonly IReadOnlyList<string> _failureDetection;
+    private readonly IReadOnlyList<string> _siloArgs;
     private IHost? _client;
     private int _started;
 
     private readonly DeploymentTls? _tls;
 
-    private DeploymentCluster(EmbeddedGarnet garnet, IReadOnlyList<string> failureDetection, DeploymentTls? tls)
+    private DeploymentCluster(EmbeddedGarnet garnet, IReadOnlyList<string> failureDetection, DeploymentTls? tls, IReadOnlyList<string> siloArgs)
     {
         _garnet = garnet;
         _failureDetection = failureDetection;
         _tls = tls;
+        _siloArgs = siloArgs;
     }
 
     /// <summary>Declares a killed silo dead in about two seconds rather than fifteen or more: the failover tests' setting.</summary>
@@ -78,12 +80,12 @@ public sealed class DeploymentCluster : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="silos"/> silo processes with <paramref name="failureDetection"/> (<see cref="FastFailureDetection"/>
     /// if null), with <paramref name="tls"/> if given, the first one with <paramref name="firstSiloArgs"/> too, and
-    /// connects the client.
+    /// connects the client. Every silo of the cluster, also those started later, gets <paramref name="siloArgs"/>.
     /// </summary>
     public static async Task<DeploymentCluster> StartAsync(int silos, IReadOnlyList<string>? failureDetection = null, DeploymentTls? tls = null,
-        IReadOnlyList<string>? firstSiloArgs = null)
+        IReadOnlyList<string>? firstSiloArgs = null, IReadOnlyList<string>? siloArgs = null)
     {
-        var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection, tls);
+        var cluster = new DeploymentCluster(EmbeddedGarnet.Start(), failureDetection ?? FastFailureDetection, tls, siloArgs ?? []);
         try
         {
             // The first silo alone, so that it is the oldest and the one that creates the group.
@@ -118,6 +120,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
             "--RaftCache:MembershipCheckInterval=00:00:00.200", "--RaftCache:RequestTimeout=" + Deadlines.SiloRequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             "--Logging:LogLevel:RaftCache=Information",
             .. tlsArgs ?? _tls?.SiloArgs ?? [],
+            .. _siloArgs,
             .. extraArgs ?? [],
         ];
         var process = ChildProcess.Start(name, BuiltPrograms.SiloDll, args, readyLine: "Silo ready");
