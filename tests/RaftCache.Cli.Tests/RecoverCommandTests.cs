@@ -122,7 +122,7 @@ public sealed class RecoverCommandTests
                 ChosenMemberId = 42, KeptIndex = 50, KeptTerm = 3, LastKnownCommit = 55, EntriesBehindKnownCommit = 5,
                 Survivors = ["S127.0.0.1:11111:1"], DeadVoters = ["S127.0.0.1:11112:1"], Epoch = 9,
             },
-            new GroupRecovery { Group = 0, Outcome = RecoveryOutcome.NotNeeded, Message = "Every voter's silo is alive; the group elects its own leader." });
+            new GroupRecovery { Group = 0, Outcome = RecoveryOutcome.NotNeeded, Message = "Orleans has declared no voter's silo dead: the group elects its own leader once a majority of its voters can reach one another." });
         Assert.True(output.IndexOf("Group 0: NotNeeded", StringComparison.Ordinal) < output.IndexOf("Group 1: Recovered", StringComparison.Ordinal), output);
         Assert.Matches(@"behind known commit\s+5 committed entries are not in the kept log: lost", output);
         Assert.Matches(@"committed by recovery\s+0", output);

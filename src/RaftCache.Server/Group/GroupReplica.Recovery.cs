@@ -129,7 +129,9 @@ internal sealed partial class GroupReplica
     private bool HasLiveMajority(System.Collections.Immutable.ImmutableArray<ulong> voters, ClusterMembershipSnapshot membership)
     {
         if (voters.IsEmpty) return true;
-        var live = voters.Count(v => v == _host.MemberId || (_host.TryRoute(v, out var silo) && membership.GetSiloStatus(silo) != SiloStatus.Dead));
+        // As the recovery itself counts them: a silo Orleans declared dead, or no longer lists at all (its entry was
+        // cleaned up after its death), is lost.
+        var live = voters.Count(v => v == _host.MemberId || (_host.TryRoute(v, out var silo) && membership.GetSiloStatus(silo) is not (SiloStatus.Dead or SiloStatus.None)));
         return live > voters.Length / 2;
     }
 

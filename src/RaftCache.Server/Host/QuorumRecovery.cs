@@ -67,9 +67,10 @@ internal sealed partial class QuorumRecovery(
                 return new GroupRecovery
                 {
                     Group = index, Outcome = RecoveryOutcome.NotNeeded, DeadVoters = deadVoters, Epoch = epoch,
-                    Message = dead == 0
-                        ? "Every voter's silo is alive; the group elects its own leader."
-                        : $"A majority of the voters' silos is alive ({dead} of {incoming.Length} declared dead); the group elects its own leader. Only silos Orleans has declared dead count as lost.",
+                    Message = (dead == 0
+                        ? "Orleans has declared no voter's silo dead"
+                        : $"Orleans has declared {dead} of {incoming.Length} voters' silos dead, not a majority")
+                        + ": the group elects its own leader once a majority of its voters can reach one another. Only silos Orleans has declared dead count as lost; if silos were just lost, ask again once Orleans has declared them dead.",
                 };
             }
         }
