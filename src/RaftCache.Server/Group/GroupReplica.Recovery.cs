@@ -34,13 +34,10 @@ internal sealed partial class GroupReplica
             Term = log.HardState.Term,
             LastIndex = last,
             LastTerm = log.Term(last),
-            Commit = log.HardState.Commit,
             LeaderCommitSeen = Math.Max(_leaderCommitSeen, log.HardState.Commit),
             Voters = [.. conf.Voters.Order()],
             VotersOutgoing = [.. conf.VotersOutgoing.Order()],
             Learners = [.. conf.Learners.Union(conf.LearnersNext).Order()],
-            Leader = Fenced ? RaftConfig.None : _softState.Leader,
-            Fenced = Fenced,
             Fault = _fault,
         };
     }
@@ -121,18 +118,10 @@ internal sealed partial class GroupReplica
     public void NoteQuorum(ClusterMembershipSnapshot membership)
     {
         var conf = _storage.Log.ConfState;
-        var lost = !HasLiveMajority(conf.Voters, membership) || (conf.IsJoint && !HasLiveMajority(conf.VotersOutgoing, membership));
+        bool IsLost(ulong member) => member != _host.MemberId && membership.IsLost(_host.TryRoute(member, out var silo) ? silo : null);
+        var lost = !MembershipSnapshotExtensions.HasLiveMajority(conf.Voters, IsLost) || !MembershipSnapshotExtensions.HasLiveMajority(conf.VotersOutgoing, IsLost);
         if (!lost) QuorumLostSince = 0;
         else if (QuorumLostSince == 0) QuorumLostSince = _host.Time.GetTimestamp();
-    }
-
-    private bool HasLiveMajority(System.Collections.Immutable.ImmutableArray<ulong> voters, ClusterMembershipSnapshot membership)
-    {
-        if (voters.IsEmpty) return true;
-        // As the recovery itself counts them: a silo Orleans declared dead, or no longer lists at all (its entry was
-        // cleaned up after its death), is lost.
-        var live = voters.Count(v => v == _host.MemberId || (_host.TryRoute(v, out var silo) && membership.GetSiloStatus(silo) is not (SiloStatus.Dead or SiloStatus.None)));
-        return live > voters.Length / 2;
     }
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Warning, Message = "Group {Group}: fenced by quorum-loss recovery {RecoveryId}")]

@@ -49,11 +49,8 @@ internal sealed partial class QuorumRecovery(
         // Replicas of an epoch before the last recovery are leftovers: the recovered group replaces them when it contacts them.
         var epoch = replicas.Max(r => r.Group.Epoch);
         var current = replicas.Where(r => r.Group.Epoch == epoch).ToList();
-        var deadSilos = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToDictionary(MemberIds.For);
         var knownSilos = snapshot.Members.Values.Select(m => m.SiloAddress).ToDictionary(MemberIds.For);
-        // A voter is dead when Orleans declared its silo dead, or when its silo is not in the membership at all (removed
-        // after being dead). A declared-dead silo never rejoins: a restarted one is a new incarnation and a new member.
-        bool IsDead(ulong member) => deadSilos.ContainsKey(member) || !knownSilos.ContainsKey(member);
+        bool IsDead(ulong member) => snapshot.IsLost(knownSilos.GetValueOrDefault(member));
         string Describe(ulong member) => knownSilos.TryGetValue(member, out var silo) ? silo.ToString() : $"member {member}";
 
         // A replica that joined but has not yet received its configuration (it has no voters) tells nothing.
@@ -61,7 +58,7 @@ internal sealed partial class QuorumRecovery(
         var deadVoters = configurations.SelectMany(c => c.Voters.Concat(c.Outgoing)).Distinct().Where(IsDead).Order().Select(Describe).ToArray();
         foreach (var (incoming, outgoing) in configurations)
         {
-            if (HasLiveMajority(incoming) && (outgoing.Length == 0 || HasLiveMajority(outgoing)))
+            if (MembershipSnapshotExtensions.HasLiveMajority(incoming, IsDead) && MembershipSnapshotExtensions.HasLiveMajority(outgoing, IsDead))
             {
                 var dead = incoming.Concat(outgoing).Count(IsDead);
                 return new GroupRecovery
@@ -77,7 +74,7 @@ internal sealed partial class QuorumRecovery(
 
         // Survivors: members of the configuration they applied. A replica the group removed but that was not yet dropped
         // is no survivor.
-        var survivors = current.Where(r => r.Fault is null && (r.Voters.Contains(r.MemberId) || r.VotersOutgoing.Contains(r.MemberId) || r.Learners.Contains(r.MemberId))).ToList();
+        var survivors = current.Where(r => r.Fault is null && r.IsMember).ToList();
         if (survivors.Count == 0) return await FormAnewAsync(layout, index, snapshot, replicas, deadVoters, confirm);
 
         var chosen = Choose(survivors);
@@ -106,7 +103,7 @@ internal sealed partial class QuorumRecovery(
         chosen = Choose(states);
         report = Report(index, chosen, states, deadVoters);
         var newEpoch = Math.Max(states.Max(s => s.Term), epoch) + 1;
-        var voters = states.Where(s => s.MemberId == chosen.MemberId || s.Voters.Contains(s.MemberId) || s.VotersOutgoing.Contains(s.MemberId)).Select(s => s.MemberId).Order().ToArray();
+        var voters = states.Where(s => s.MemberId == chosen.MemberId || s.IsVoter).Select(s => s.MemberId).Order().ToArray();
         var plan = new RecoveryPlan
         {
             RecoveryId = recoveryId,
@@ -139,7 +136,6 @@ internal sealed partial class QuorumRecovery(
                 + (lagging.Count == 0 ? "" : $" Survivors that did not take the new configuration and will rejoin afresh: {string.Join(", ", lagging)}."),
         };
 
-        bool HasLiveMajority(ulong[] members) => members.Count(v => !IsDead(v)) > members.Length / 2;
     }
 
     /// <summary>
@@ -166,7 +162,7 @@ internal sealed partial class QuorumRecovery(
     /// <summary>The most up-to-date log (Raft §5.4.1); among equals a voter, then the lowest member id, so every run agrees.</summary>
     private static RecoveryState Choose(List<RecoveryState> survivors) => survivors
         .OrderByDescending(s => s.LastTerm).ThenByDescending(s => s.LastIndex)
-        .ThenByDescending(s => s.Voters.Contains(s.MemberId)).ThenBy(s => s.MemberId)
+        .ThenByDescending(s => s.IsVoter).ThenBy(s => s.MemberId)
         .First();
 
     private static GroupRecovery Report(int index, RecoveryState chosen, List<RecoveryState> survivors, string[] deadVoters)

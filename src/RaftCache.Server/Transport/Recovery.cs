@@ -1,8 +1,9 @@
 namespace RaftCache.Server.Transport;
 
 /// <summary>
-/// One replica's state as quorum-loss recovery needs it: its place in the group's history (epoch, last log entry,
-/// commit) and the configuration it applied. Read from storage, so it describes only what the replica persisted.
+/// One replica's state as quorum-loss recovery needs it: its place in the group's history (epoch, term, last log
+/// entry, the last commit it heard of) and the configuration it applied. Read from storage, so it describes only what
+/// the replica persisted.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("RaftCache.Server.RecoveryState")]
 internal sealed record RecoveryState
@@ -19,8 +20,6 @@ internal sealed record RecoveryState
 
     [Id(5)] public ulong LastTerm { get; init; }
 
-    [Id(6)] public ulong Commit { get; init; }
-
     /// <summary>The highest commit index a leader announced to this replica (it may be past the replica's own log).</summary>
     [Id(7)] public ulong LeaderCommitSeen { get; init; }
 
@@ -31,18 +30,14 @@ internal sealed record RecoveryState
 
     [Id(10)] public ulong[] Learners { get; init; } = [];
 
-    /// <summary>Whether the replica knows a leader: a group with a leader is not recovered.</summary>
-    [Id(11)] public ulong Leader { get; init; }
-
-    /// <summary>Whether a recovery holds the replica fenced.</summary>
-    [Id(12)] public bool Fenced { get; init; }
-
     /// <summary>The replica stopped (an entry it could not apply): it cannot be a survivor.</summary>
     [Id(13)] public string? Fault { get; init; }
 
-    /// <summary>Whether the replica's log is at least as up-to-date as <paramref name="other"/>'s (Raft §5.4.1).</summary>
-    public bool IsAtLeastAsUpToDateAs(RecoveryState other) =>
-        LastTerm > other.LastTerm || (LastTerm == other.LastTerm && LastIndex >= other.LastIndex);
+    /// <summary>Whether the replica is a voter of the configuration it applied (of either half while joint).</summary>
+    public bool IsVoter => Voters.Contains(MemberId) || VotersOutgoing.Contains(MemberId);
+
+    /// <summary>Whether the replica is a member (voter or learner) of the configuration it applied.</summary>
+    public bool IsMember => IsVoter || Learners.Contains(MemberId);
 }
 
 /// <summary>
