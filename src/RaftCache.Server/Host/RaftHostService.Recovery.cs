@@ -41,8 +41,7 @@ internal sealed partial class RaftHostService
         if (_groups.TryGetValue(group.Index, out var existing))
         {
             if (existing.Id.Epoch >= group.Epoch) return Task.FromResult(false);
-            _groups.Remove(group.Index);
-            existing.Dispose();
+            DropForNewerEpoch(existing, group.Epoch);
         }
 
         LogFormingAnew(_logger, group);

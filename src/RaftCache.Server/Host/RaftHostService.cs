@@ -277,9 +277,7 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
             // are dropped. This silo's own replica of an older epoch is replaced when the recovered group's leader
             // contacts it: it was not among the survivors the recovery re-formed, and joins the new epoch afresh.
             if (group.Epoch < replica.Id.Epoch || Stopping || !fromLeader) return null;
-            LogReplacedByEpoch(_logger, replica.Id, group.Epoch);
-            _groups.Remove(group.Index);
-            replica.Dispose();
+            DropForNewerEpoch(replica, group.Epoch);
         }
 
         // A silo joins a group through the first leader that contacts it (design §4 in docs/design.md: a new member
@@ -287,6 +285,14 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
         if (Stopping || !fromLeader) return null;
         _routes[from] = fromSilo;
         return AddGroup(GroupReplica.Join(this, group, _loggerFactory.CreateLogger<GroupReplica>()));
+    }
+
+    /// <summary>Drops this silo's replica of an epoch before <paramref name="epoch"/>; the caller adds the new epoch's.</summary>
+    private void DropForNewerEpoch(GroupReplica replica, ulong epoch)
+    {
+        LogReplacedByEpoch(_logger, replica.Id, epoch);
+        _groups.Remove(replica.Id.Index);
+        replica.Dispose();
     }
 
     private GroupReplica AddGroup(GroupReplica replica)
