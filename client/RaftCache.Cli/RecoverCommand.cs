@@ -12,11 +12,10 @@ namespace RaftCache.Cli;
 internal static class RecoverCommand
 {
     /// <summary>
-    /// How long the command waits for the cluster's answer unless <c>--timeout</c> is given: a recovery asks every live
-    /// silo, fences the survivors and re-forms them, several rounds of calls, so it gets more than one operation's 10 s
-    /// (the client library allows it 30 s too).
+    /// How long the command waits for the cluster's answer unless <c>--timeout</c> is given: what the client library
+    /// allows a recovery, more than one operation's 10 s.
     /// </summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultTimeout = RaftCache.Client.RaftCacheClient.RecoveryTimeout;
 
     public static Command Build()
     {

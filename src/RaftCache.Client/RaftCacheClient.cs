@@ -256,7 +256,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
         }
     }
 
-    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// The least time <see cref="RecoverQuorumAsync"/> waits for the cluster's answer (longer if <see cref="CallTimeout"/>
+    /// is): a recovery asks every live silo, fences the survivors and re-forms them, several rounds of calls.
+    /// </summary>
+    public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs a write in its group's client session; observed as one operation (<see cref="ObserveAsync"/>).</summary>
     private Task<CacheReply> WriteAsync(CacheRequest write, long started, CancellationToken cancellationToken) =>
