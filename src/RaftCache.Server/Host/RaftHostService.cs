@@ -371,9 +371,11 @@ internal sealed partial class RaftHostService : GrainService, IRaftReplica, IRep
     public SiloAddress? LeaderOf(int group)
     {
         var published = Volatile.Read(ref _published);
-        if (group < published.Length && published[group]?.LeaderSilo is { } leader) return leader;
         var hints = Volatile.Read(ref _leaderHints);
-        return group < hints.Length ? Volatile.Read(ref hints[group]) : null;
+        var leader = group < published.Length && published[group]?.LeaderSilo is { } known ? known
+            : group < hints.Length ? Volatile.Read(ref hints[group]) : null;
+        // A leader on a silo Orleans declared dead cannot answer: a write sent there could only end as unknown.
+        return leader is not null && Membership.GetSiloStatus(leader) == SiloStatus.Dead ? null : leader;
     }
 
     /// <summary>Whether this silo holds a replica of <paramref name="group"/>; any thread.</summary>
