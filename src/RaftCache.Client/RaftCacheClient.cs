@@ -239,8 +239,11 @@ public sealed class RaftCacheClient : IRaftCacheClient, IDisposable
     public async Task<IReadOnlyList<GroupRecovery>> RecoverQuorumAsync(int? group = null, bool confirm = false, CancellationToken cancellationToken = default)
     {
         if (group is < 0) throw new CacheArgumentException($"A group number is 0 or more (is {group}).");
-        // One call, never resent through another gateway as reads are: a recovery changes the cluster. It fences and
-        // re-forms groups through several rounds of calls to the silos, so it gets more time than an operation.
+        // A dry run changes nothing: like a read, it may go again through another gateway (one of a silo just lost, still
+        // listed, may not answer).
+        if (!confirm) return await CallAsync(facade => facade.RecoverQuorum(group, confirm: false), Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);
+        // A recovery is one call, never resent: it changes the cluster. It fences and re-forms groups through several
+        // rounds of calls to the silos, so it gets more time than an operation.
         var timeout = CallTimeout > RecoveryTimeout ? CallTimeout : RecoveryTimeout;
         try
         {
